@@ -1,0 +1,166 @@
+"""Ports: the interfaces between Lifeline's parts, as Protocols.
+
+Adapters are named ``<Backend><Port>``: ``SqliteTelemetryStore``, ``InfluxTelemetryStore``,
+``SqliteAlertStore``, ``MqttNotifier`` ... Every method that may touch a disk or the
+network is async.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from lifeline.alert import Alert, AlertAction, AlertQuery, AuditEntry
+from lifeline.payloads import AlertEvent
+from lifeline.records import Bucket, DeviceEvent, Point, Record
+from lifeline.registry import Registry
+
+__all__ = [
+    "AlertActions",
+    "AlertStore",
+    "Clock",
+    "DeadLetter",
+    "DeadLetterQuery",
+    "DeadLetterStore",
+    "Notifier",
+    "RegistryStore",
+    "TelemetryStore",
+]
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class TelemetryStore(Protocol):
+    """Time series of numeric measurements, series = (source_id, metric), keyed by ts_ms.
+
+    ``write`` returns only when the records are durable; writing the same series and
+    ts again overwrites (idempotent redelivery).
+    """
+
+    async def write(self, records: Sequence[Record]) -> None: ...
+
+    async def history(
+        self, source_id: str, metric: str, start_ms: int, end_ms: int, step_ms: int
+    ) -> list[Bucket]:
+        """Buckets of ``step_ms`` over ``[start_ms, end_ms)``, empty buckets left out."""
+        ...
+
+    async def latest(self, source_ids: Sequence[str], metric: str) -> dict[str, Point]:
+        """Newest point of ``metric`` for each of ``source_ids`` that has one."""
+        ...
+
+    async def metrics(self, source_id: str) -> list[str]:
+        """Names of the metrics stored for a source."""
+        ...
+
+    async def events(
+        self, source_id: str, start_ms: int, end_ms: int, limit: int = 1000
+    ) -> list[DeviceEvent]:
+        """Device events (gas events, meter alarms) of a source, newest first."""
+        ...
+
+    async def last_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
+        """Newest event time (ts_ms) of any record of each source that has one."""
+        ...
+
+    async def coverage(
+        self, source_ids: Sequence[str], start_ms: int, end_ms: int
+    ) -> dict[str, int]:
+        """Number of PRESENCE_SLOT_MS slots in ``[start_ms, end_ms)`` in which each source
+        sent at least one record (for on-line rates)."""
+        ...
+
+    async def count(self, source_id: str | None = None) -> int:
+        """Number of stored (series, ts) points, of one source or of all."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class AlertStore(Protocol):
+    """Durable alerts and their append-only audit trail."""
+
+    async def save(self, alert: Alert, entry: AuditEntry) -> Alert:
+        """Insert (``alert.id == 0``, an id is assigned) or update an alert and append
+        its audit entry (``entry.alert_id`` is filled in) in one transaction."""
+        ...
+
+    async def get(self, alert_id: int) -> Alert | None: ...
+
+    async def find_open(self, source_id: str, rule: str) -> Alert | None: ...
+
+    async def open_alerts(self) -> list[Alert]: ...
+
+    async def query(self, query: AlertQuery) -> tuple[list[Alert], int]:
+        """Matching alerts, newest first, and the total before limit/offset."""
+        ...
+
+    async def audit(self, alert_id: int | None = None, limit: int = 1000) -> list[AuditEntry]: ...
+
+    async def close(self) -> None: ...
+
+
+class DeadLetter(msgspec.Struct, frozen=True):
+    """A rejected message or record with its raw payload, kept for inspection."""
+
+    received_at_ms: int
+    topic: str
+    utility_id: str | None
+    reason: str
+    detail: str
+    index: int | None
+    payload: bytes
+    id: int = 0
+
+
+class DeadLetterQuery(msgspec.Struct, frozen=True):
+    reason: str | None = None
+    utility_id: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class DeadLetterStore(Protocol):
+    async def add(self, letters: Sequence[DeadLetter]) -> None: ...
+
+    async def query(self, query: DeadLetterQuery) -> tuple[list[DeadLetter], int]: ...
+
+    async def counts_by_reason(self) -> dict[str, int]: ...
+
+    async def close(self) -> None: ...
+
+
+class RegistryStore(Protocol):
+    async def load(self) -> Registry | None:
+        """The stored registry, or ``None`` if none has been seeded yet."""
+        ...
+
+    async def save(self, registry: Registry) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class AlertActions(Protocol):
+    """What the API may do to alerts; implemented by the rule engine, which owns them."""
+
+    async def act(
+        self,
+        alert_id: int,
+        action: AlertAction,
+        actor: str,
+        note: str | None = None,
+        shelve_ms: int | None = None,
+        assignee: str | None = None,
+    ) -> Alert:
+        """Apply an operator action; raises NotFoundError or TransitionError."""
+        ...
+
+
+class Notifier(Protocol):
+    """Receives every alert state change (MQTT publisher, API live stream, SMS ...)."""
+
+    async def notify(self, event: AlertEvent) -> None: ...

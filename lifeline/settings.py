@@ -1,0 +1,59 @@
+"""One settings object for every Lifeline process.
+
+Values come from (highest first) command-line flags, ``LIFELINE_*`` environment
+variables, an optional env file named by ``LIFELINE_ENV_FILE`` (see
+``deploy/lifeline.env.example``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lifeline.topics import DEFAULT_PREFIX
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFELINE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="SQLite files and spool live here")
+    mqtt_url: str | None = Field(
+        default=None,
+        description="external broker, mqtt://[user:pass@]host:port; unset = embedded amqtt",
+    )
+    mqtt_host: str = Field(default="127.0.0.1", description="embedded broker bind address")
+    mqtt_port: int = Field(default=1883, description="embedded broker port")
+    mqtt_username: str | None = Field(default=None, description="service account user name")
+    mqtt_password: SecretStr | None = Field(default=None, description="service account password")
+    mqtt_client_id: str = Field(default="lifeline-ingest", description="persistent session id")
+    topic_prefix: str = DEFAULT_PREFIX
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    rules_file: Path | None = Field(default=None, description="unset = the shipped default rules")
+    demo_meters: int = Field(default=10_000, ge=0, le=2_000_000)
+    registry_seed: int = 20230701
+    simulate: bool = False
+    speed: float = Field(default=1.0, gt=0, description="simulated seconds per wall second")
+    store_batch_size: int = Field(default=1000, ge=1)
+    store_flush_ms: int = Field(default=50, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "lifeline.db"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the env file (if any), the environment and ``overrides``."""
+    env_file = os.environ.get("LIFELINE_ENV_FILE")
+    clean: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    if env_file:
+        clean["_env_file"] = env_file
+    return Settings(**clean)
