@@ -9,7 +9,14 @@ LifelineError
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "LifelineError", "NotFoundError", "RejectError", "TransitionError"]
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "LifelineError",
+    "NotFoundError",
+    "RejectError",
+    "TransitionError",
+]
 
 
 class LifelineError(Exception):
@@ -39,3 +46,7 @@ class NotFoundError(LifelineError):
 
 class TransitionError(LifelineError):
     """An alert action is not allowed in the alert's current state."""
+
+
+class ConflictError(LifelineError):
+    """A write would break a uniqueness rule (e.g. a second open alert per source+rule)."""

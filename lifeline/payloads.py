@@ -201,8 +201,12 @@ class AlertEvent(msgspec.Struct, frozen=True):
     note: str | None
 
 
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ONE_MS: Final = dt.timedelta(milliseconds=1)
+
+
 def ts_to_ms(ts: dt.datetime | int) -> int:
     """Event time in integer milliseconds since the Unix epoch."""
     if isinstance(ts, int):
         return ts
-    return int(ts.timestamp() * 1000)
+    return (ts - _EPOCH) // _ONE_MS

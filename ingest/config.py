@@ -1,0 +1,106 @@
+"""Small configuration values of the ingester, validated on construction.
+
+:class:`MqttConfig` says where and as whom to connect, :class:`BatchConfig` how records
+are grouped into store writes, :class:`RetryConfig` how failures are retried. Each has
+``from_settings`` to build it from :class:`lifeline.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+import random
+import urllib.parse
+from dataclasses import dataclass
+
+from lifeline.errors import ConfigError
+from lifeline.settings import Settings
+from lifeline.topics import DEFAULT_PREFIX
+
+__all__ = ["Backoff", "BatchConfig", "MqttConfig", "RetryConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """Broker address and the ingester's persistent-session identity."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    client_id: str = "lifeline-ingest"
+    prefix: str = DEFAULT_PREFIX
+    keepalive_s: int = 30
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"MQTT port {self.port} is out of range")
+        if not self.client_id:
+            raise ConfigError("the ingester needs a fixed MQTT client id (persistent session)")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MqttConfig:
+        """``mqtt_url`` (``mqtt://[user:pass@]host:port``) wins over host/port settings."""
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+        host, port, username = settings.mqtt_host, settings.mqtt_port, settings.mqtt_username
+        if settings.mqtt_url:
+            url = urllib.parse.urlsplit(settings.mqtt_url)
+            if url.scheme != "mqtt" or not url.hostname:
+                raise ConfigError(f"mqtt_url must look like mqtt://host:port, not {url.scheme}://")
+            host, port = url.hostname, url.port or 1883
+            username = urllib.parse.unquote(url.username) if url.username else username
+            password = urllib.parse.unquote(url.password) if url.password else password
+        return cls(host, port, username, password, settings.mqtt_client_id, settings.topic_prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchConfig:
+    """A batch is flushed at ``max_records`` records or ``flush_ms`` after its first."""
+
+    max_records: int = 1000
+    flush_ms: int = 50
+
+    def __post_init__(self) -> None:
+        if self.max_records < 1 or self.flush_ms < 1:
+            raise ConfigError("batch max_records and flush_ms must be at least 1")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BatchConfig:
+        return cls(settings.store_batch_size, settings.store_flush_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig:
+    """Exponential backoff between ``initial_s`` and ``max_s`` (with jitter).
+
+    Store and dead-letter writes are retried until they succeed; the sink (rule engine)
+    gets ``sink_attempts`` tries, after which the batch is acknowledged anyway because
+    its records are already durable.
+    """
+
+    initial_s: float = 0.1
+    max_s: float = 10.0
+    sink_attempts: int = 5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.initial_s <= self.max_s or self.sink_attempts < 1:
+            raise ConfigError("need 0 < initial_s <= max_s and sink_attempts >= 1")
+
+    def backoff(self) -> Backoff:
+        return Backoff(self.initial_s, self.max_s)
+
+
+class Backoff:
+    """Delays of one retry sequence: doubling from ``initial_s`` up to ``max_s``."""
+
+    def __init__(self, initial_s: float, max_s: float) -> None:
+        self._initial = initial_s
+        self._max = max_s
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        """Delay before the next attempt, with jitter in [50%, 100%]."""
+        base = min(self._max, self._initial * 2.0 ** min(self.attempt, 32))
+        self.attempt += 1
+        return base * random.uniform(0.5, 1.0)
+
+    def reset(self) -> None:
+        self.attempt = 0

@@ -1,0 +1,203 @@
+"""The ingest pipeline behind the MQTT connection: decode, store, dead-letter, hand on.
+
+:meth:`Pipeline.decode` turns one message into a :class:`Received`; :meth:`Pipeline.commit`
+makes a batch of them durable and returns only then (the caller acknowledges the MQTT
+messages afterwards):
+
+1. accepted records -> ``TelemetryStore.write`` (retried with backoff until it succeeds)
+2. rejections       -> ``DeadLetterStore.add`` (retried likewise)
+3. accepted records -> ``RecordSink.accept`` (the rule engine; bounded retries)
+4. rejections whose accountable utility is known -> Reject JSON on
+   ``{prefix}/rejects/{utility_id}`` (see :class:`ingest.decode.Decoded`)
+
+Nothing here knows about MQTT sessions or acks; publishing goes through a
+:class:`RejectPublisher`, so the pipeline runs the same over any transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import msgspec
+
+from ingest.config import RetryConfig
+from ingest.decode import Decoded, decode_message
+from ingest.metrics import IngestMetrics
+from lifeline.payloads import Reject
+from lifeline.ports import Clock, DeadLetter, DeadLetterStore, TelemetryStore
+from lifeline.records import Record
+from lifeline.registry import Registry
+from lifeline.timeutil import iso_ms
+from lifeline.topics import DEFAULT_PREFIX, rejects_topic
+
+__all__ = ["Pipeline", "Received", "RecordSink", "RejectPublisher"]
+
+log = logging.getLogger(__name__)
+
+
+class RecordSink(Protocol):
+    """Receives every accepted record after it is durable (the rule engine)."""
+
+    async def accept(self, records: Sequence[Record]) -> None: ...
+
+
+class RejectPublisher(Protocol):
+    """Publishes a Reject payload (QoS 1) on a topic."""
+
+    async def publish(self, topic: str, payload: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One inbound message and what decoding made of it."""
+
+    topic: str
+    payload: bytes
+    decoded: Decoded
+    received_at_ms: int
+
+    @property
+    def weight(self) -> int:
+        """How much this message adds to a store batch (at least 1)."""
+        return max(1, len(self.decoded.records) + len(self.decoded.rejects))
+
+
+class Pipeline:
+    """Decodes messages and commits batches; see the module docstring for the steps."""
+
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        telemetry: TelemetryStore,
+        dead_letters: DeadLetterStore,
+        sink: RecordSink | None,
+        clock: Clock,
+        metrics: IngestMetrics,
+        retry: RetryConfig,
+        prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        self.registry = registry
+        self._telemetry = telemetry
+        self._dead_letters = dead_letters
+        self._sink = sink
+        self._clock = clock
+        self._metrics = metrics
+        self._retry = retry
+        self._prefix = prefix
+
+    def decode(self, topic: str, payload: bytes, utility_id: str | None = None) -> Received:
+        """Decode one message against the current registry and clock."""
+        now = self._clock.now_ms()
+        decoded = decode_message(
+            topic,
+            payload,
+            registry=self.registry,
+            now_ms=now,
+            utility_id=utility_id,
+            prefix=self._prefix,
+        )
+        return Received(topic, payload, decoded, now)
+
+    async def commit(self, batch: Sequence[Received], publisher: RejectPublisher) -> None:
+        """Make ``batch`` durable, hand records to the sink and publish rejects."""
+        records = [record for message in batch for record in message.decoded.records]
+        letters = [letter for message in batch for letter in _dead_letters(message)]
+        if records:
+            await self._until_done("telemetry", lambda: self._write(records))
+        if letters:
+            await self._until_done("dead_letters", lambda: self._dead_letters.add(letters))
+        self._count(batch, records, letters)
+        if records and self._sink is not None:
+            await self._deliver(self._sink, records)
+        for message in batch:
+            await self._publish_rejects(message, publisher)
+
+    async def _write(self, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
+        await self._telemetry.write(records)
+        self._metrics.write_seconds.observe(time.perf_counter() - started)
+
+    async def _until_done(self, target: str, call: Callable[[], Awaitable[None]]) -> None:
+        """Retry ``call`` with backoff until it succeeds (records must never be lost)."""
+        backoff = self._retry.backoff()
+        while True:
+            try:
+                await call()
+                return
+            except Exception:
+                delay = backoff.next_delay()
+                self._metrics.write_failures.labels(target).inc()
+                log.exception(
+                    "ingest_write_failed",
+                    extra={"target": target, "attempt": backoff.attempt, "retry_in_s": delay},
+                )
+                await asyncio.sleep(delay)
+
+    async def _deliver(self, sink: RecordSink, records: Sequence[Record]) -> None:
+        """Hand records to the sink; give up after ``sink_attempts`` (records are stored)."""
+        backoff = self._retry.backoff()
+        for attempt in range(1, self._retry.sink_attempts + 1):
+            try:
+                await sink.accept(records)
+                return
+            except Exception:
+                self._metrics.write_failures.labels("sink").inc()
+                log.exception(
+                    "ingest_sink_failed",
+                    extra={"attempt": attempt, "of": self._retry.sink_attempts},
+                )
+                if attempt < self._retry.sink_attempts:
+                    await asyncio.sleep(backoff.next_delay())
+        log.error("ingest_sink_gave_up", extra={"records": len(records)})
+
+    def _count(
+        self, batch: Sequence[Received], records: Sequence[Record], letters: Sequence[DeadLetter]
+    ) -> None:
+        metrics = self._metrics
+        metrics.messages.inc(len(batch))
+        for record in records:
+            metrics.records.labels(record.kind.value).inc()
+        for letter in letters:
+            metrics.rejects.labels(letter.reason).inc()
+        if letters:
+            log.info(
+                "ingest_rejected",
+                extra={"rejects": len(letters), "reasons": sorted({x.reason for x in letters})},
+            )
+
+    async def _publish_rejects(self, message: Received, publisher: RejectPublisher) -> None:
+        utility_id = message.decoded.utility_id
+        if utility_id is None or not message.decoded.rejects:
+            return  # an unknown id has no owner to tell: dead letter only
+        topic = rejects_topic(utility_id, self._prefix)
+        received_at = iso_ms(message.received_at_ms)
+        for rejection in message.decoded.rejects:
+            reject = Reject(
+                topic=message.topic,
+                reason=rejection.reason.value,
+                detail=rejection.detail,
+                index=rejection.index,
+                received_at=received_at,
+            )
+            await publisher.publish(topic, msgspec.json.encode(reject))
+
+
+def _dead_letters(message: Received) -> list[DeadLetter]:
+    return [
+        DeadLetter(
+            received_at_ms=message.received_at_ms,
+            topic=message.topic,
+            utility_id=message.decoded.utility_id,
+            reason=rejection.reason.value,
+            detail=rejection.detail,
+            index=rejection.index,
+            payload=rejection.raw,
+        )
+        for rejection in message.decoded.rejects
+    ]
