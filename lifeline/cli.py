@@ -1,0 +1,170 @@
+"""The ``lifeline`` command.
+
+    lifeline up        embedded broker + ingest + rules + API (+ simulators on request)
+    lifeline simulate  the simulators alone, against any broker
+    lifeline broker    the embedded amqtt broker alone
+
+Every flag also has a ``LIFELINE_*`` environment variable (see lifeline/settings.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lifeline.logs import configure_logging
+from lifeline.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+
+def _parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``15m``, ``24h`` or ``2d`` as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text and text[-1] in units:
+        return float(text[:-1]) * units[text[-1]]
+    return float(text)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="state directory (LIFELINE_DATA_DIR)")
+    parser.add_argument(
+        "--mqtt-url", help="external broker mqtt://[user:pass@]host:port (LIFELINE_MQTT_URL)"
+    )
+    parser.add_argument("--speed", type=float, help="simulated seconds per wall second")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def _add_simulation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        help="inject a fault, e.g. gas_leak_ramp:GAS-0042@+10m (repeatable)",
+    )
+    parser.add_argument(
+        "--random-scenarios",
+        action="store_true",
+        help="inject one scenario of each kind at seeded places",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lifeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run the embedded stack")
+    _add_common(up)
+    up.add_argument("--mqtt-port", type=int, help="embedded broker port (LIFELINE_MQTT_PORT)")
+    up.add_argument("--api-host", help="API bind address (LIFELINE_API_HOST)")
+    up.add_argument("--api-port", type=int, help="API port (LIFELINE_API_PORT)")
+    up.add_argument("--rules", type=Path, help="rules file (default: the shipped rules)")
+    up.add_argument(
+        "--simulate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run the simulators (LIFELINE_SIMULATE)",
+    )
+    _add_simulation(up)
+
+    sim = sub.add_parser("simulate", help="run the simulators against a broker")
+    _add_common(sim)
+    _add_simulation(sim)
+    sim.add_argument(
+        "--duration",
+        type=_parse_duration,
+        help="simulated time to run (90s, 15m, 24h); "
+        "the run starts that long before now and catches up; default: forever",
+    )
+    sim.add_argument("--meters", type=int, help="simulate only the first N meters")
+    sim.add_argument("--seed", type=int, help="model and scenario seed")
+    sim.add_argument("--ground-truth", type=Path, help="JSON-lines file of injected faults")
+
+    broker = sub.add_parser("broker", help="run the embedded amqtt broker alone")
+    broker.add_argument("--host", default="127.0.0.1")
+    broker.add_argument("--port", type=int, default=1883)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        data_dir=getattr(args, "data_dir", None),
+        mqtt_url=getattr(args, "mqtt_url", None),
+        mqtt_port=getattr(args, "mqtt_port", None),
+        api_host=getattr(args, "api_host", None),
+        api_port=getattr(args, "api_port", None),
+        rules_file=getattr(args, "rules", None),
+        simulate=getattr(args, "simulate", None),
+        speed=getattr(args, "speed", None),
+        log_level=getattr(args, "log_level", None),
+    )
+
+
+def _simulation_flags(args: argparse.Namespace) -> list[str]:
+    flags = [f"--scenario={spec}" for spec in args.scenario]
+    if args.random_scenarios:
+        flags.append("--random-scenarios")
+    return flags
+
+
+def _up(args: argparse.Namespace) -> int:
+    from lifeline.runtime import run_stack
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(
+        run_stack(settings, simulate=settings.simulate, simulate_args=_simulation_flags(args))
+    )
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from simulators.runner import run_simulation
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def _run() -> None:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            stats = await run_simulation(
+                settings,
+                duration_s=args.duration,
+                seed=args.seed,
+                meter_limit=args.meters,
+                scenarios=args.scenario,
+                random_scenarios=args.random_scenarios,
+                ground_truth_path=args.ground_truth,
+            )
+            log.info("simulation_done", extra={"stats": str(stats)})
+
+    asyncio.run(_run())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "up":
+        return _up(args)
+    if args.command == "simulate":
+        return _simulate(args)
+    from lifeline.broker import main as broker_main
+
+    broker_main(["--host", args.host, "--port", str(args.port)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

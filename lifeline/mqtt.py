@@ -1,0 +1,103 @@
+"""MQTT plumbing shared by the services: broker URLs and a resilient outbound publisher.
+
+:class:`AlertPublisher` keeps one connection open (reconnecting with back-off) and
+drains a bounded outbox at QoS 1, so alert notifications published while the broker is
+briefly away are sent when it returns instead of being dropped. Alerts themselves are
+durable in the alert store; this is their notification path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+
+from lifeline.errors import ConfigError
+
+__all__ = ["AlertPublisher", "BrokerAddress", "parse_mqtt_url"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """``mqtt://[user:pass@]host[:port]`` into its parts."""
+    parts = urlsplit(url)
+    if parts.scheme != "mqtt" or not parts.hostname:
+        raise ConfigError(f"bad MQTT url {url!r}: expected mqtt://[user:pass@]host[:port]")
+    return BrokerAddress(
+        host=parts.hostname,
+        port=parts.port or 1883,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+class AlertPublisher:
+    """Outbound QoS 1 publisher with a bounded outbox; run :meth:`run` as a task."""
+
+    def __init__(
+        self,
+        address: BrokerAddress,
+        *,
+        client_id: str,
+        outbox_size: int = 10_000,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self._address = address
+        self._client_id = client_id
+        self._outbox: asyncio.Queue[tuple[str, bytes, int]] = asyncio.Queue(outbox_size)
+        self._max_backoff_s = max_backoff_s
+        self.connected = False
+        self.dropped = 0
+
+    async def publish(self, topic: str, payload: Any = None, qos: int = 1) -> None:
+        """Queue a message; when the outbox is full the oldest message is dropped."""
+        data = payload if isinstance(payload, bytes) else str(payload or "").encode()
+        if self._outbox.full():
+            self._outbox.get_nowait()
+            self.dropped += 1
+            log.warning("alert_publish_dropped", extra={"dropped": self.dropped})
+        self._outbox.put_nowait((topic, data, qos))
+
+    async def run(self) -> None:
+        backoff = 0.2
+        pending: tuple[str, bytes, int] | None = None
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    self._address.host,
+                    self._address.port,
+                    username=self._address.username,
+                    password=self._address.password,
+                    identifier=self._client_id,
+                ) as client:
+                    self.connected = True
+                    backoff = 0.2
+                    log.info("alert_publisher_connected", extra={"host": self._address.host})
+                    while True:
+                        if pending is None:
+                            pending = await self._outbox.get()
+                        topic, data, qos = pending
+                        await client.publish(topic, data, qos=qos)
+                        pending = None
+            except aiomqtt.MqttError as error:
+                self.connected = False
+                log.warning(
+                    "alert_publisher_disconnected", extra={"error": str(error), "retry_s": backoff}
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+            finally:
+                self.connected = False
