@@ -137,17 +137,23 @@ def decode_message(
     """
     accountable: str | None = utility_id
     try:
+        parse_error: RejectError | None = None
+        try:
+            parsed = parse_inbound(topic, prefix)
+        except RejectError as err:
+            parse_error = err
+        else:
+            if accountable is None:
+                accountable = _topic_owner(parsed, registry)
+        # Size is judged first (the whole message is refused unread), but the owner named
+        # by a well-formed topic is still told about it.
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise _RejectedError(
                 RejectReason.OVERSIZED,
                 f"payload is {len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}",
             )
-        try:
-            parsed = parse_inbound(topic, prefix)
-        except RejectError as err:
-            raise _RejectedError(RejectReason(err.reason), err.detail) from None
-        if accountable is None:
-            accountable = _topic_owner(parsed, registry)
+        if parse_error is not None:
+            raise _RejectedError(RejectReason(parse_error.reason), parse_error.detail)
         target = _resolve(parsed, registry, utility_id)
         return _decode_payload(payload, target, now_ms, accountable)
     except _RejectedError as err:

@@ -1,0 +1,401 @@
+"""AlertEngine end to end: records in, alerts in the real SQLite store, events out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from alerts.engine import AlertEngine, EngineOptions
+from lifeline.alert import (
+    Alert,
+    AlertAction,
+    AlertCategory,
+    AlertQuery,
+    AlertState,
+    AuditEntry,
+    Severity,
+)
+from lifeline.errors import NotFoundError, TransitionError
+from lifeline.payloads import AlertEvent
+from store.sqlite_alerts import SqliteAlertStore
+from tests.alerts.conftest import MIN, T0, Harness, gas, gas_event, meter, station
+
+S = 1000
+AU = AlertState.ACTIVE_UNACKED
+
+
+def only(engine: AlertEngine, rule: str | None = None) -> Alert:
+    alerts = [a for a in engine.open_alerts() if rule is None or a.rule == rule]
+    assert len(alerts) == 1, alerts
+    return alerts[0]
+
+
+async def test_reading_of_60_lel_raises_one_critical_gas_leak_alert(harness: Harness) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0, 60.0)])
+    alert = only(harness.engine)
+    assert (alert.rule, alert.severity, alert.state, alert.value) == (
+        "gas_leak",
+        Severity.CRITICAL,
+        AU,
+        60.0,
+    )
+    assert (alert.district, alert.utility_id, alert.category) == ("市南", "gas-a", "alarm")
+    stored = await harness.store.open_alerts()
+    assert stored == [alert]
+    assert alert.id > 0
+    (event,) = harness.events.drain()
+    assert (event.id, event.severity, event.state) == (alert.id, "critical", "active_unacked")
+    assert event.raised_at.endswith("Z")
+
+
+async def test_repeats_update_the_same_alert_without_notifying(harness: Harness) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0 + i * S, 60.0 + i) for i in range(5)])
+    alert = only(harness.engine)
+    assert (alert.count, alert.value) == (5, 64.0)
+    assert len(harness.drain()) == 1
+    await harness.engine.stop()  # repeats are written at stop (and periodically)
+    (stored,) = await harness.store.open_alerts()
+    assert (stored.id, stored.count, stored.value) == (alert.id, 5, 64.0)
+
+
+async def test_readings_below_low_minus_deadband_clear_it_and_ack_closes_it(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    await engine.accept([gas("GAS-0001", T0, 60.0), gas("GAS-0001", T0 + S, 18.0)])
+    assert only(engine).state is AU  # 18 is inside the deadband (20 - 2)
+    await engine.accept([gas("GAS-0001", T0 + 2 * S, 17.5)])
+    cleared = only(engine)
+    assert (cleared.state, cleared.condition_active) == (AlertState.CLEARED_UNACKED, False)
+    harness.clock.now = T0 + 10 * MIN
+    closed = await engine.act(cleared.id, AlertAction.ACK, "op1", note="checked on site")
+    assert closed.state is AlertState.CLOSED
+    assert engine.open_alerts() == []
+    trail = await harness.store.audit(closed.id)
+    assert [(e.action, e.actor) for e in reversed(trail)] == [
+        ("raise", "system"),
+        ("deescalate", "system"),
+        ("clear", "system"),
+        ("ack", "op1"),
+    ]
+    assert trail[0].note == "checked on site"
+    assert trail[0].at_ms == T0 + 10 * MIN
+    states = [state for _, _, state in harness.drain()]
+    assert states == ["active_unacked", "active_unacked", "cleared_unacked", "closed"]
+
+
+async def test_ack_of_an_active_alert_keeps_it_open_and_a_second_ack_is_refused(
+    harness: Harness,
+) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0, 30.0)])
+    alert = only(harness.engine)
+    acked = await harness.engine.act(alert.id, AlertAction.ACK, "op1", "seen")
+    assert (acked.state, acked.acked_by) == (AlertState.ACTIVE_ACKED, "op1")
+    with pytest.raises(TransitionError):
+        await harness.engine.act(alert.id, AlertAction.ACK, "op2")
+    with pytest.raises(NotFoundError):
+        await harness.engine.act(9999, AlertAction.ACK, "op1")
+    with pytest.raises(TransitionError, match="unknown action"):
+        await harness.engine.act(alert.id, "explode", "op1")  # type: ignore[arg-type]
+    assigned = await harness.engine.act(alert.id, "assign", "op1", assignee="crew-7")  # type: ignore[arg-type]
+    assert (assigned.assigned_to, assigned.state) == ("crew-7", AlertState.ACTIVE_ACKED)
+    await harness.engine.accept([gas("GAS-0001", T0 + S, 0.0)])
+    assert harness.engine.open_alerts() == []  # acked + cleared = closed
+
+
+async def test_restart_on_the_same_store_and_snapshot_does_not_duplicate(
+    harness: Harness,
+) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0, 60.0)])
+    first = only(harness.engine)
+    await harness.engine.stop()
+    engine = harness.new_engine()
+    await engine.start()
+    assert engine.open_alerts() == [first]
+    await engine.accept([gas("GAS-0001", T0 + S, 61.0), gas("GAS-0002", T0 + 20 * MIN, 0.0)])
+    again = only(engine, "gas_leak")
+    assert (again.id, again.count) == (first.id, 2)
+    await engine.tick()  # watermark is 20 min later: GAS-0001's last-seen survived
+    offline = only(engine, "gas_offline")
+    assert offline.source_id == "GAS-0001"
+    assert offline.raised_at_ms == T0 + S + 15 * MIN
+    assert len(await harness.store.open_alerts()) == 2
+
+
+async def test_device_alarm_and_lel_threshold_share_one_gas_leak_alert(harness: Harness) -> None:
+    engine = harness.engine
+    await engine.accept([gas("GAS-0001", T0, 0.0), gas_event("GAS-0001", T0 + S, "alarm_high")])
+    alert = only(engine)
+    assert (alert.rule, alert.severity) == ("gas_leak", Severity.CRITICAL)
+    await engine.accept([gas("GAS-0001", T0 + 2 * S, 25.0)])
+    await engine.accept([gas_event("GAS-0001", T0 + 3 * S, "alarm_cleared")])
+    still = only(engine)
+    assert (still.id, still.severity, still.condition_active) == (alert.id, Severity.MAJOR, True)
+    await engine.accept([gas("GAS-0001", T0 + 4 * S, 5.0)])
+    assert only(engine).state is AlertState.CLEARED_UNACKED
+    everything, total = await harness.store.query(AlertQuery())
+    assert total == 1
+    assert everything[0].id == alert.id
+
+
+async def test_channel_set_points_from_the_registry_are_used(harness: Harness) -> None:
+    await harness.engine.accept([gas("GAS-0002", T0, 12.0), gas("GAS-0001", T0, 12.0)])
+    alert = only(harness.engine)
+    assert (alert.source_id, alert.severity, alert.threshold) == ("GAS-0002", Severity.MAJOR, 10)
+
+
+async def test_value_oscillating_around_the_threshold_500_times_makes_one_alert(
+    harness: Harness,
+) -> None:
+    readings = [gas("GAS-0001", T0 + i * S, 21.0 if i % 2 else 19.0) for i in range(500)]
+    await harness.engine.accept(readings)
+    alert = only(harness.engine)
+    assert alert.count == 499  # every reading after the first holds (19 >= 20 - 2)
+    assert harness.drain() == [("gas_leak", "GAS-0001", "active_unacked")]
+    wide = [gas("GAS-0001", T0 + (500 + i) * S, 25.0 if i % 2 else 15.0) for i in range(500)]
+    await harness.engine.accept(wide)  # clears and re-trips: same unacked alert
+    assert only(harness.engine).id == alert.id
+    _, total = await harness.store.query(AlertQuery())
+    assert total == 1
+
+
+async def test_late_record_does_not_move_the_rule_backwards(harness: Harness) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0 + 10 * S, 60.0)])
+    await harness.engine.accept([gas("GAS-0001", T0 + 5 * S, 0.0)])
+    assert only(harness.engine).condition_active
+
+
+async def test_batch_is_evaluated_in_event_time_order(harness: Harness) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0 + S, 0.0), gas("GAS-0001", T0, 60.0)])
+    assert only(harness.engine).state is AlertState.CLEARED_UNACKED
+
+
+async def test_enterprise_outage_raises_one_alert_not_one_per_station(harness: Harness) -> None:
+    engine = harness.engine
+    ids = ["HEAT-001-S01", "HEAT-001-S02", "HEAT-001-S03", "HEAT-002-S01"]
+    await engine.accept([station(s, T0, indoor_temp_c=20.0) for s in ids])
+    for minute in range(5, 41, 5):  # only HEAT-002 keeps sharing
+        await engine.accept([station("HEAT-002-S01", T0 + minute * MIN, indoor_temp_c=20.0)])
+        await engine.tick()
+    (alert,) = engine.open_alerts()
+    assert (alert.rule, alert.source_id, alert.category) == (
+        "enterprise_offline",
+        "HEAT-001",
+        AlertCategory.OFFLINE,
+    )
+    assert alert.raised_at_ms == T0 + 30 * MIN
+    assert engine.source_state("HEAT-001-S02") == "offline"
+    # one station comes back: the enterprise clears, the two still silent are now offline
+    await engine.accept([station("HEAT-001-S01", T0 + 41 * MIN, indoor_temp_c=20.0)])
+    await engine.tick()
+    offline = sorted((a.rule, a.source_id) for a in engine.open_alerts() if a.condition_active)
+    assert offline == [("station_offline", "HEAT-001-S02"), ("station_offline", "HEAT-001-S03")]
+    assert engine.source_state("HEAT-001-S01") == "normal"
+
+
+async def test_never_seen_sources_raise_no_offline_alert(harness: Harness) -> None:
+    await harness.engine.accept([gas("GAS-0002", T0 + i * 10 * MIN, 0.0) for i in range(10)])
+    await harness.engine.tick()
+    assert harness.engine.open_alerts() == []
+
+
+async def test_closed_while_active_re_raises_only_after_clear_and_re_trip(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    await engine.accept([gas("GAS-0001", T0, 30.0)])
+    first = only(engine)
+    await engine.act(first.id, AlertAction.CLOSE, "op1", "known, crew on site")
+    await engine.accept([gas("GAS-0001", T0 + S, 35.0)])
+    assert engine.open_alerts() == []
+    await engine.stop()
+    engine = harness.new_engine()  # the latch survives a restart
+    await engine.start()
+    await engine.accept([gas("GAS-0001", T0 + 2 * S, 40.0)])
+    assert engine.open_alerts() == []
+    await engine.accept([gas("GAS-0001", T0 + 3 * S, 0.0), gas("GAS-0001", T0 + 4 * S, 30.0)])
+    second = only(engine)
+    assert second.id != first.id
+
+
+async def test_shelved_alert_is_silent_and_returns_when_the_shelf_expires(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    await engine.accept([gas("GAS-0001", T0, 30.0)])
+    alert = only(engine)
+    await engine.act(alert.id, AlertAction.SHELVE, "op1", shelve_ms=10 * MIN)
+    harness.drain()
+    await engine.accept([gas("GAS-0001", T0 + S, 60.0), gas("GAS-0001", T0 + 2 * S, 0.0)])
+    await engine.accept([gas("GAS-0001", T0 + 3 * S, 30.0)])
+    assert harness.drain() == []
+    shelved = only(engine)
+    assert (shelved.state, shelved.condition_active) == (AlertState.SHELVED, True)
+    harness.clock.now = T0 + 10 * MIN
+    await engine.tick()
+    back = only(engine)
+    assert back.state is AU
+    assert harness.drain() == [("gas_leak", "GAS-0001", "active_unacked")]
+    with pytest.raises(TransitionError):
+        await engine.act(back.id, AlertAction.SHELVE, "op1")  # no duration
+
+
+async def test_momentary_tamper_waits_in_cleared_unacked_and_repeats_reuse_it(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    await engine.accept([gas_event("GAS-0001", T0, "tamper")])
+    alert = only(engine)
+    assert (alert.rule, alert.state, alert.severity) == (
+        "gas_tamper",
+        AlertState.CLEARED_UNACKED,
+        Severity.MAJOR,
+    )
+    await engine.accept([gas_event("GAS-0001", T0 + S, "tamper")])
+    again = only(engine)
+    assert (again.id, again.state, again.count) == (alert.id, AlertState.CLEARED_UNACKED, 2)
+    assert (await engine.act(alert.id, AlertAction.ACK, "op1")).state is AlertState.CLOSED
+
+
+async def test_meter_alarm_flag_raises_and_a_reading_without_it_clears(harness: Harness) -> None:
+    engine = harness.engine
+    await engine.accept([meter("MTR-00000001", T0, "micro_leak", "low_battery")])
+    rules = sorted(a.rule for a in engine.open_alerts())
+    assert rules == ["meter_low_battery", "meter_micro_leak"]
+    assert engine.source_state("MTR-00000001") == "alarm"
+    await engine.accept([meter("MTR-00000001", T0 + S, "low_battery")])
+    leak = only(engine, "meter_micro_leak")
+    assert leak.state is AlertState.CLEARED_UNACKED
+    assert only(engine, "meter_low_battery").condition_active
+    assert engine.source_state("MTR-00000001") == "normal"  # low battery is info
+
+
+async def test_device_fault_event_raises_a_fault_alert(harness: Harness) -> None:
+    await harness.engine.accept([gas_event("GAS-0001", T0, "fault")])
+    assert harness.engine.source_state("GAS-0001") == "fault"
+    await harness.engine.accept([gas_event("GAS-0001", T0 + S, "heartbeat")])
+    assert only(harness.engine).condition_active
+    await harness.engine.accept([gas_event("GAS-0001", T0 + 2 * S, "fault_cleared")])
+    assert harness.engine.source_state("GAS-0001") == "normal"
+
+
+async def test_under_heating_needs_30_minutes_of_event_time(harness: Harness) -> None:
+    s = "HEAT-001-S01"
+    await harness.engine.accept([station(s, T0 + m * MIN, indoor_temp_c=17.0) for m in (0, 29)])
+    assert harness.engine.open_alerts() == []
+    await harness.engine.accept([station(s, T0 + 30 * MIN, indoor_temp_c=17.2)])
+    alert = only(harness.engine)
+    assert (alert.rule, alert.enterprise_id, alert.utility_id) == (
+        "station_underheating",
+        "HEAT-001",
+        "heat-001",
+    )
+
+
+class BrokenNotifier:
+    async def notify(self, event: AlertEvent) -> None:
+        raise ConnectionError("broker gone")
+
+
+async def test_a_failing_notifier_is_counted_and_does_not_stop_the_others(
+    tmp_path: Path,
+) -> None:
+    harness = Harness(tmp_path)
+    engine = AlertEngine(
+        harness.rules,
+        harness.registry,
+        harness.store,
+        [BrokenNotifier(), harness.broadcast],
+        harness.clock,
+        EngineOptions(),
+        harness.metrics,
+    )
+    await engine.start()
+    await engine.accept([gas("GAS-0001", T0, 60.0)])
+    assert len(await harness.store.open_alerts()) == 1
+    assert harness.drain() == [("gas_leak", "GAS-0001", "active_unacked")]
+    failures = harness.metrics.registry.get_sample_value(
+        "lifeline_alert_notifier_failures_total", {"notifier": "BrokenNotifier"}
+    )
+    assert failures == 1
+    raised = harness.metrics.registry.get_sample_value(
+        "lifeline_alerts_raised_total", {"rule": "gas_leak", "severity": "critical"}
+    )
+    assert raised == 1
+    await harness.store.close()
+
+
+class FailingOnceStore(SqliteAlertStore):
+    """The real store, whose first save fails (a full disk, say)."""
+
+    fail = True
+
+    async def save(self, alert: Alert, entry: AuditEntry) -> Alert:
+        if self.fail:
+            self.fail = False
+            raise OSError("disk full")
+        return await super().save(alert, entry)
+
+
+async def test_a_failed_store_write_is_retried_by_redelivery_not_lost(tmp_path: Path) -> None:
+    harness = Harness(tmp_path)
+    store = FailingOnceStore(tmp_path / "failing.db")
+    engine = AlertEngine(
+        harness.rules, harness.registry, store, [], harness.clock, metrics=harness.metrics
+    )
+    await engine.start()
+    record = gas("GAS-0001", T0, 60.0)
+    with pytest.raises(OSError, match="disk full"):
+        await engine.accept([record])
+    await engine.accept([record])  # the ingester's retry
+    assert len(await store.open_alerts()) == 1
+    await store.close()
+    await harness.store.close()
+
+
+async def test_run_ticks_in_the_background_and_expires_shelves(tmp_path: Path) -> None:
+    harness = Harness(tmp_path)
+    options = EngineOptions(tick_interval_s=0.01)
+    engine = AlertEngine(
+        harness.rules,
+        harness.registry,
+        harness.store,
+        [harness.broadcast],
+        harness.clock,
+        options,
+        harness.metrics,
+    )
+    await engine.start()
+    await engine.accept([gas("GAS-0001", T0, 30.0)])
+    alert = await engine.act(only(engine).id, AlertAction.SHELVE, "op1", shelve_ms=MIN)
+    harness.drain()
+    task = asyncio.create_task(engine.run())
+    try:
+        harness.clock.now = T0 + MIN
+        async with asyncio.timeout(2):
+            event = await anext(harness.events)
+        assert (event.id, event.state) == (alert.id, "active_unacked")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    stored = await harness.store.get(alert.id)
+    assert stored is not None
+    assert stored.state is AU
+    await harness.store.close()
+
+
+async def test_a_corrupt_snapshot_starts_fresh_and_keeps_open_alerts(harness: Harness) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0, 60.0)])
+    await harness.engine.stop()
+    (tmp := harness.tmp_path / "alert-state.msgpack").write_bytes(b"\xc1garbage")
+    assert tmp.exists()
+    engine = harness.new_engine()
+    await engine.start()
+    assert engine.watermark_ms == 0
+    assert len(engine.open_alerts()) == 1
+    await engine.accept([gas("GAS-0001", T0 + S, 0.0)])  # reconciled by the next record
+    assert only(engine).state is AlertState.CLEARED_UNACKED
