@@ -13,7 +13,7 @@ the ingester's retry re-evaluate the record instead of losing the alert.
 Time: rule evaluation uses event time only; deadman "now" is the watermark (newest
 ``ts_ms`` seen); shelve expiry and operator actions use ``clock`` (wall time).
 Repeats (condition still active, same severity) update the alert in memory and are
-written to the store every ``flush_every_ms`` (audit action ``repeat``) and at stop.
+written to the store every ``flush_every_ms`` (no audit row: not a transition) and at stop.
 """
 
 from __future__ import annotations
@@ -466,22 +466,13 @@ class AlertEngine:
             self._metrics.open.labels(severity.value).set(count)
 
     async def _flush_repeats(self) -> None:
-        now = self._clock.now_ms()
+        """Persist repeat counts and latest values; not a transition, so no audit row."""
         for key in list(self._dirty):
             alert = self._open.get(key)
-            if alert is None:
-                self._dirty.discard(key)
-                continue
-            entry = AuditEntry(
-                alert_id=alert.id,
-                at_ms=now,
-                actor=lifecycle.SYSTEM,
-                action="repeat",
-                from_state=alert.state,
-                to_state=alert.state,
-                note=f"count={alert.count} value={alert.value}",
-            )
-            await self._commit(key, alert, entry, notify=False)
+            self._dirty.discard(key)
+            if alert is not None:
+                saved = await self._store.save(alert, None)
+                self._remember(saved)
 
     async def _save_snapshot(self) -> None:
         path = self._options.state_path

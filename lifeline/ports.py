@@ -84,9 +84,10 @@ class TelemetryStore(Protocol):
 class AlertStore(Protocol):
     """Durable alerts and their append-only audit trail."""
 
-    async def save(self, alert: Alert, entry: AuditEntry) -> Alert:
+    async def save(self, alert: Alert, entry: AuditEntry | None) -> Alert:
         """Insert (``alert.id == 0``, an id is assigned) or update an alert and append
-        its audit entry (``entry.alert_id`` is filled in) in one transaction."""
+        its audit entry (``entry.alert_id`` is filled in) in one transaction. ``entry``
+        is None only for updates that are not transitions (repeat counts, values)."""
         ...
 
     async def get(self, alert_id: int) -> Alert | None: ...

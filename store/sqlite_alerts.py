@@ -95,7 +95,7 @@ class SqliteAlertStore:
     def __init__(self, path: Path, synchronous: Synchronous = "NORMAL") -> None:
         self._worker = SqliteWorker(path, "alerts", _MIGRATIONS, synchronous)
 
-    async def save(self, alert: Alert, entry: AuditEntry) -> Alert:
+    async def save(self, alert: Alert, entry: AuditEntry | None) -> Alert:
         """Insert or update ``alert`` and append ``entry``; raises
         :class:`AlertConflictError` (another open alert) or ``NotFoundError`` (bad id)."""
         return await self._worker.run(_save, alert, entry)
@@ -123,7 +123,7 @@ class SqliteAlertStore:
         await self._worker.close()
 
 
-def _save(conn: sqlite3.Connection, alert: Alert, entry: AuditEntry) -> Alert:
+def _save(conn: sqlite3.Connection, alert: Alert, entry: AuditEntry | None) -> Alert:
     row = msgspec.to_builtins(alert)
     try:
         with transaction(conn):
@@ -133,9 +133,10 @@ def _save(conn: sqlite3.Connection, alert: Alert, entry: AuditEntry) -> Alert:
                 alert = msgspec.structs.replace(alert, id=int(new_id))
             elif conn.execute(_UPDATE, row).rowcount != 1:
                 raise NotFoundError(f"alert {alert.id} does not exist")
-            audit = msgspec.to_builtins(msgspec.structs.replace(entry, alert_id=alert.id))
-            del audit["id"]
-            conn.execute(_INSERT_AUDIT, audit)
+            if entry is not None:
+                audit = msgspec.to_builtins(msgspec.structs.replace(entry, alert_id=alert.id))
+                del audit["id"]
+                conn.execute(_INSERT_AUDIT, audit)
     except sqlite3.IntegrityError as exc:
         if "alerts.source_id" in str(exc):
             raise AlertConflictError(

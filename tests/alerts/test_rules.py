@@ -35,7 +35,7 @@ def test_shipped_default_rules_load_with_every_rule_type() -> None:
     assert [lvl.severity for lvl in leak.levels] == [Severity.MAJOR, Severity.CRITICAL]
     offline = by_name["enterprise_offline"]
     assert isinstance(offline, DeadmanRule)
-    assert offline.timeout_s == 1800
+    assert offline.timeout_s == 900
 
 
 def test_default_rules_keep_critical_rare() -> None:

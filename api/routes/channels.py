@@ -1,0 +1,114 @@
+"""``/api/v1/channels``: gas-leak alarm channels with their displayed state.
+
+The list is computed from four batched store calls whatever its size: ``latest`` of
+``lel_pct`` and ``last_seen`` for all channels, and the open alerts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
+from api.lookup import open_alerts_of, require_channel
+from api.routes import API_PREFIX
+from api.schemas.alerts import AlertOut
+from api.schemas.common import Page
+from api.schemas.registry import ChannelDetail, ChannelOut
+from api.source_state import SourceState, displayed_state
+from lifeline.alert import Alert
+from lifeline.ports import AlertStore, TelemetryStore
+from lifeline.records import Point
+from lifeline.registry import Channel
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=f"{API_PREFIX}/channels", tags=["channels"])
+
+ChannelId = Annotated[str, Path(description="channel id, e.g. GAS-0001")]
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    channel: Channel
+    state: SourceState
+    reading: Point | None
+    last_seen_ms: int | None
+    open_alerts: int
+
+    def out(self) -> ChannelOut:
+        return ChannelOut.of(
+            self.channel, self.state, self.reading, self.last_seen_ms, self.open_alerts
+        )
+
+
+async def _statuses(
+    channels: Sequence[Channel], telemetry: TelemetryStore, alerts: AlertStore, now_ms: int
+) -> list[_Status]:
+    ids = [c.id for c in channels]
+    latest, seen, open_alerts = await asyncio.gather(
+        telemetry.latest(ids, "lel_pct"), telemetry.last_seen(ids), alerts.open_alerts()
+    )
+    by_source: defaultdict[str, list[Alert]] = defaultdict(list)
+    for alert in open_alerts:
+        by_source[alert.source_id].append(alert)
+    out: list[_Status] = []
+    for channel in channels:
+        mine = by_source.get(channel.id, [])
+        last_seen_ms = seen.get(channel.id)
+        state = displayed_state(mine, last_seen_ms, now_ms)
+        out.append(_Status(channel, state, latest.get(channel.id), last_seen_ms, len(mine)))
+    return out
+
+
+@router.get("", summary="Gas-leak alarm channels with state and last reading")
+async def list_channels(
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    alerts: AlertStoreDep,
+    clock: ClockDep,
+    page: PageDep,
+    district: Annotated[str | None, Query(description="e.g. 市南")] = None,
+    state: Annotated[SourceState | None, Query(description="displayed state")] = None,
+    owner: Annotated[str | None, Query(description="gas utility id")] = None,
+    site_type: Annotated[str | None, Query(description="kitchen, restaurant ...")] = None,
+) -> Page[ChannelOut]:
+    channels = sorted(
+        (
+            c
+            for c in registry.channels.values()
+            if (district is None or c.district == district)
+            and (owner is None or c.owner == owner)
+            and (site_type is None or c.site_type == site_type)
+        ),
+        key=lambda c: c.id,
+    )
+    statuses = await _statuses(channels, telemetry, alerts, clock.now_ms())
+    if state is not None:
+        statuses = [s for s in statuses if s.state == state]
+    return Page(items=[s.out() for s in page.slice(statuses)], total=len(statuses))
+
+
+@router.get("/{channel_id}", summary="One channel with its open alerts")
+async def get_channel(
+    channel_id: ChannelId,
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    alerts: AlertStoreDep,
+    clock: ClockDep,
+) -> ChannelDetail:
+    channel = require_channel(registry, channel_id)
+    latest, seen, mine = await asyncio.gather(
+        telemetry.latest([channel.id], "lel_pct"),
+        telemetry.last_seen([channel.id]),
+        open_alerts_of(alerts, channel.id),
+    )
+    last_seen_ms = seen.get(channel.id)
+    state = displayed_state(mine, last_seen_ms, clock.now_ms())
+    base = ChannelOut.of(channel, state, latest.get(channel.id), last_seen_ms, len(mine))
+    return ChannelDetail(**base.model_dump(), open_alerts=[AlertOut.of(a) for a in mine])

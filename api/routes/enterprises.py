@@ -1,0 +1,116 @@
+"""``/api/v1/enterprises``: heating enterprises with on-line status and today's on-line rate.
+
+The list takes three batched store calls whatever its size: ``last_seen`` of every
+station and enterprise, ``coverage`` of every enterprise since local midnight, and the
+open alerts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
+from api.lookup import is_online, require_enterprise
+from api.routes import API_PREFIX
+from api.schemas.common import Page
+from api.schemas.registry import EnterpriseDetail, EnterpriseOut, StationOut
+from api.timeparse import local_midnight_ms
+from lifeline.ports import AlertStore, TelemetryStore
+from lifeline.records import PRESENCE_SLOT_MS
+from lifeline.registry import Enterprise, Registry
+
+__all__ = ["online_rate", "router"]
+
+router = APIRouter(prefix=f"{API_PREFIX}/enterprises", tags=["heating"])
+
+EnterpriseId = Annotated[str, Path(description="enterprise id, e.g. HEAT-001")]
+
+
+def online_rate(covered_slots: int, since_ms: int, now_ms: int) -> float:
+    """Share of the presence slots elapsed since ``since_ms`` (the current one counts)
+    in which data arrived."""
+    elapsed = max(1, math.ceil((now_ms - since_ms) / PRESENCE_SLOT_MS))
+    return min(1.0, covered_slots / elapsed)
+
+
+async def _summaries(
+    enterprises: Sequence[Enterprise],
+    registry: Registry,
+    telemetry: TelemetryStore,
+    alerts: AlertStore,
+    now_ms: int,
+) -> tuple[list[EnterpriseOut], dict[str, int]]:
+    """One summary per enterprise, and the last_seen of every station and enterprise."""
+    enterprise_ids = [e.id for e in enterprises]
+    station_ids = [s.id for e in enterprises for s in registry.stations_by_enterprise.get(e.id, [])]
+    midnight = local_midnight_ms(now_ms)
+    seen, coverage, open_alerts = await asyncio.gather(
+        telemetry.last_seen([*station_ids, *enterprise_ids]),
+        telemetry.coverage(enterprise_ids, midnight, now_ms + 1),
+        alerts.open_alerts(),
+    )
+    open_counts: Counter[str] = Counter()
+    for alert in open_alerts:
+        owner = alert.enterprise_id or registry.enterprise_of(alert.source_id)
+        if owner is not None:
+            open_counts[owner] += 1
+    out: list[EnterpriseOut] = []
+    for enterprise in enterprises:
+        stations = registry.stations_by_enterprise.get(enterprise.id, [])
+        times = [seen[i] for i in (enterprise.id, *(s.id for s in stations)) if i in seen]
+        last_data = max(times) if times else None
+        out.append(
+            EnterpriseOut.of(
+                enterprise,
+                station_count=len(stations),
+                online=is_online(last_data, now_ms),
+                last_data_ms=last_data,
+                online_rate_today=online_rate(coverage.get(enterprise.id, 0), midnight, now_ms),
+                open_alert_count=open_counts[enterprise.id],
+            )
+        )
+    return out, seen
+
+
+@router.get("", summary="Heating enterprises with on-line status and today's on-line rate")
+async def list_enterprises(
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    alerts: AlertStoreDep,
+    clock: ClockDep,
+    page: PageDep,
+    district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
+    online: Annotated[bool | None, Query(description="only on-line (or off-line) ones")] = None,
+) -> Page[EnterpriseOut]:
+    enterprises = sorted(
+        (e for e in registry.enterprises.values() if district is None or e.district == district),
+        key=lambda e: e.id,
+    )
+    rows, _ = await _summaries(enterprises, registry, telemetry, alerts, clock.now_ms())
+    if online is not None:
+        rows = [r for r in rows if r.online is online]
+    return Page(items=page.slice(rows), total=len(rows))
+
+
+@router.get("/{enterprise_id}", summary="One enterprise with its stations")
+async def get_enterprise(
+    enterprise_id: EnterpriseId,
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    alerts: AlertStoreDep,
+    clock: ClockDep,
+) -> EnterpriseDetail:
+    enterprise = require_enterprise(registry, enterprise_id)
+    now = clock.now_ms()
+    rows, seen = await _summaries([enterprise], registry, telemetry, alerts, now)
+    stations = [
+        StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now))
+        for s in sorted(registry.stations_by_enterprise.get(enterprise.id, []), key=lambda s: s.id)
+    ]
+    return EnterpriseDetail(**rows[0].model_dump(), stations=stations)

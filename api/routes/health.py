@@ -1,0 +1,49 @@
+"""``/healthz`` (component health; 503 when one is down) and ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from api.deps import ComponentHealth, Deps, HealthReport
+from api.schemas.health import ComponentOut, HealthOut
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["operations"])
+
+
+async def _report(deps: Deps) -> HealthReport:
+    try:
+        result = deps.health()
+        return await result if inspect.isawaitable(result) else result
+    except Exception as exc:
+        log.exception("api_health_check_failed")
+        return {"health_check": ComponentHealth(False, f"health check failed: {exc!r}")}
+
+
+@router.get(
+    "/healthz",
+    summary="Health of the service and its components",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "a component is down"}},
+)
+async def healthz(deps: Deps) -> JSONResponse:
+    report = await _report(deps)
+    ok = all(c.ok for c in report.values())
+    body = HealthOut(
+        status="ok" if ok else "unavailable",
+        components={name: ComponentOut(ok=c.ok, detail=c.detail) for name, c in report.items()},
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,59 @@
+"""``/api/v1/meters``: household smart gas meters (10,000+: always paginated)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import AlertStoreDep, PageDep, RegistryDep, TelemetryDep
+from api.lookup import open_alerts_of, require_meter
+from api.routes import API_PREFIX
+from api.routes.latest import latest_of
+from api.schemas.alerts import AlertOut
+from api.schemas.common import Page
+from api.schemas.registry import MeterDetail, MeterOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=f"{API_PREFIX}/meters", tags=["meters"])
+
+MeterId = Annotated[str, Path(description="meter id, e.g. MTR-00000001")]
+
+
+@router.get("", summary="Smart gas meters")
+async def list_meters(
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    page: PageDep,
+    owner: Annotated[str | None, Query(description="gas utility id")] = None,
+    district: Annotated[str | None, Query(description="e.g. 市北")] = None,
+) -> Page[MeterOut]:
+    meters = sorted(
+        (
+            m
+            for m in registry.meters.values()
+            if (owner is None or m.owner == owner) and (district is None or m.district == district)
+        ),
+        key=lambda m: m.id,
+    )
+    shown = page.slice(meters)
+    seen = await telemetry.last_seen([m.id for m in shown])
+    return Page(items=[MeterOut.of(m, seen.get(m.id)) for m in shown], total=len(meters))
+
+
+@router.get("/{meter_id}", summary="One meter with its newest values and open alerts")
+async def get_meter(
+    meter_id: MeterId, registry: RegistryDep, telemetry: TelemetryDep, alerts: AlertStoreDep
+) -> MeterDetail:
+    meter = require_meter(registry, meter_id)
+    seen, latest, mine = await asyncio.gather(
+        telemetry.last_seen([meter.id]),
+        latest_of(telemetry, meter.id),
+        open_alerts_of(alerts, meter.id),
+    )
+    base = MeterOut.of(meter, seen.get(meter.id))
+    return MeterDetail(
+        **base.model_dump(), latest=latest, open_alerts=[AlertOut.of(a) for a in mine]
+    )

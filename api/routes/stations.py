@@ -1,0 +1,71 @@
+"""``/api/v1/stations``: heat-exchange stations, their last data and newest values."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
+from api.lookup import is_online, open_alerts_of, require_station
+from api.routes import API_PREFIX
+from api.routes.latest import latest_of
+from api.schemas.alerts import AlertOut
+from api.schemas.common import Page
+from api.schemas.registry import StationDetail, StationOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=f"{API_PREFIX}/stations", tags=["heating"])
+
+StationId = Annotated[str, Path(description="station id, e.g. HEAT-001-S01")]
+
+
+@router.get("", summary="Heat-exchange stations")
+async def list_stations(
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    clock: ClockDep,
+    page: PageDep,
+    enterprise_id: Annotated[str | None, Query(description="e.g. HEAT-001")] = None,
+    district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
+) -> Page[StationOut]:
+    stations = sorted(
+        (
+            s
+            for s in registry.stations.values()
+            if (enterprise_id is None or s.enterprise_id == enterprise_id)
+            and (district is None or s.district == district)
+        ),
+        key=lambda s: s.id,
+    )
+    shown = page.slice(stations)
+    seen = await telemetry.last_seen([s.id for s in shown])
+    now = clock.now_ms()
+    items = [StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now)) for s in shown]
+    return Page(items=items, total=len(stations))
+
+
+@router.get("/{station_id}", summary="One station with its newest values and open alerts")
+async def get_station(
+    station_id: StationId,
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    alerts: AlertStoreDep,
+    clock: ClockDep,
+) -> StationDetail:
+    station = require_station(registry, station_id)
+    seen, latest, mine = await asyncio.gather(
+        telemetry.last_seen([station.id]),
+        latest_of(telemetry, station.id),
+        open_alerts_of(alerts, station.id),
+    )
+    last_seen_ms = seen.get(station.id)
+    base = StationOut.of(station, last_seen_ms, is_online(last_seen_ms, clock.now_ms()))
+    return StationDetail(
+        **base.model_dump(),
+        enterprise_name=registry.enterprises[station.enterprise_id].name,
+        latest=latest,
+        open_alerts=[AlertOut.of(a) for a in mine],
+    )

@@ -1,0 +1,47 @@
+"""Dead letters (rejected messages and records) as the API shows them."""
+
+from __future__ import annotations
+
+import base64
+
+from pydantic import BaseModel, Field
+
+from lifeline.ports import DeadLetter
+from lifeline.timeutil import iso_ms
+
+__all__ = ["RejectOut", "RejectSummary"]
+
+
+class RejectOut(BaseModel):
+    id: int
+    received_at: str
+    received_at_ms: int
+    topic: str
+    utility_id: str | None
+    reason: str
+    detail: str
+    index: int | None
+    payload_size: int
+    payload_text: str = Field(description="payload decoded as UTF-8 (bad bytes become U+FFFD)")
+    payload_base64: str = Field(description="the exact payload bytes, base64")
+
+    @classmethod
+    def of(cls, letter: DeadLetter) -> RejectOut:
+        return cls(
+            id=letter.id,
+            received_at=iso_ms(letter.received_at_ms),
+            received_at_ms=letter.received_at_ms,
+            topic=letter.topic,
+            utility_id=letter.utility_id,
+            reason=letter.reason,
+            detail=letter.detail,
+            index=letter.index,
+            payload_size=len(letter.payload),
+            payload_text=letter.payload.decode("utf-8", errors="replace"),
+            payload_base64=base64.b64encode(letter.payload).decode("ascii"),
+        )
+
+
+class RejectSummary(BaseModel):
+    total: int
+    by_reason: dict[str, int] = Field(description="dead letters per reason code, largest first")

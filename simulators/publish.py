@@ -1,0 +1,174 @@
+"""Where emissions go: the Publisher Protocol, MQTT (aiomqtt, QoS 1) and a recorder.
+
+:class:`MqttPublisher` keeps up to ``max_inflight`` QoS 1 publishes outstanding at once
+(awaiting each PUBACK one by one would cap a run at a few thousand messages a second).
+When the connection fails it reconnects with back-off and publishes again every message
+whose PUBACK had not arrived: delivery is at least once, which the contract makes
+harmless (same series and ``ts`` overwrite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from types import TracebackType
+from typing import Protocol
+
+import aiomqtt
+
+from lifeline.mqtt import BrokerAddress, parse_mqtt_url
+
+__all__ = ["BrokerAddress", "MqttPublisher", "Publisher", "RecordingPublisher", "parse_mqtt_url"]
+
+log = logging.getLogger(__name__)
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, payload: bytes) -> None: ...
+
+
+class RecordingPublisher:
+    """Keeps every message in memory, in publish order (tests and dry runs)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+
+    async def publish(self, topic: str, payload: bytes) -> None:
+        self.messages.append((topic, payload))
+
+
+class MqttPublisher:
+    """Publishes with QoS 1 over one aiomqtt connection; use as ``async with``."""
+
+    def __init__(
+        self,
+        address: BrokerAddress,
+        *,
+        client_id: str | None = None,
+        max_inflight: int = 200,
+        timeout_s: float = 10.0,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        if max_inflight < 1:
+            raise ValueError("max_inflight must be at least 1")
+        self._address = address
+        self._client_id = client_id or f"lifeline-sim-{uuid.uuid4().hex[:8]}"
+        self._max_inflight = max_inflight
+        self._timeout_s = timeout_s
+        self._max_backoff_s = max_backoff_s
+        self._client: aiomqtt.Client | None = None
+        self._inflight: dict[asyncio.Task[None], tuple[str, bytes]] = {}
+        self.published = 0
+        self.reconnects = 0
+
+    async def __aenter__(self) -> MqttPublisher:
+        await self._connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.flush()
+        finally:
+            for task in self._inflight:
+                task.cancel()
+            self._inflight.clear()
+            await self._disconnect()
+
+    async def publish(self, topic: str, payload: bytes) -> None:
+        while len(self._inflight) >= self._max_inflight:
+            await self._settle(asyncio.FIRST_COMPLETED)
+        self._start(topic, payload)
+
+    async def flush(self) -> None:
+        """Return once every message published so far is acknowledged by the broker."""
+        while self._inflight:
+            await self._settle(asyncio.ALL_COMPLETED)
+
+    def _start(self, topic: str, payload: bytes) -> None:
+        if self._client is None:
+            raise RuntimeError("MqttPublisher used outside 'async with'")
+        coro = self._client.publish(topic, payload, qos=1, timeout=self._timeout_s)
+        self._inflight[asyncio.ensure_future(coro)] = (topic, payload)
+
+    async def _settle(self, when: str) -> None:
+        done, _ = await asyncio.wait(self._inflight, return_when=when)
+        failed = self._collect(done)
+        if not failed:
+            return
+        if self._inflight:  # the rest shares the broken connection: let it finish too
+            rest, _ = await asyncio.wait(self._inflight)
+            failed += self._collect(rest)
+        log.warning("sim_publish_failed", extra={"messages": len(failed)})
+        await self._disconnect()
+        await self._connect()
+        self.reconnects += 1
+        for topic, payload in failed:
+            self._start(topic, payload)
+
+    def _collect(self, done: set[asyncio.Task[None]]) -> list[tuple[str, bytes]]:
+        failed: list[tuple[str, bytes]] = []
+        for task in done:
+            message = self._inflight.pop(task)
+            if task.cancelled():
+                failed.append(message)
+            elif (error := task.exception()) is None:
+                self.published += 1
+            elif isinstance(error, aiomqtt.MqttError):
+                failed.append(message)
+            else:
+                raise error
+        return failed
+
+    async def _connect(self) -> None:
+        backoff = 0.5
+        while True:
+            client = aiomqtt.Client(
+                self._address.host,
+                self._address.port,
+                username=self._address.username,
+                password=self._address.password,
+                identifier=self._client_id,
+                clean_session=True,
+                max_inflight_messages=self._max_inflight,
+                timeout=self._timeout_s,
+            )
+            client.pending_calls_threshold = self._max_inflight + 1  # the window is deliberate
+            try:
+                await client.__aenter__()
+            except aiomqtt.MqttError as error:
+                log.warning(
+                    "sim_connect_failed",
+                    extra={
+                        "host": self._address.host,
+                        "port": self._address.port,
+                        "error": str(error),
+                        "retry_s": backoff,
+                    },
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+                continue
+            self._client = client
+            log.info(
+                "sim_connected",
+                extra={
+                    "host": self._address.host,
+                    "port": self._address.port,
+                    "client_id": self._client_id,
+                },
+            )
+            return
+
+    async def _disconnect(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.__aexit__(None, None, None)

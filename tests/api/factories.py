@@ -1,0 +1,83 @@
+"""Records and alerts for API tests, built the way the ingester and the engine build them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+from alerts import lifecycle
+from lifeline.alert import Alert, AlertCategory, Severity
+from lifeline.ids import SourceKind
+from lifeline.payloads import GasEvent, GasEventType, GasReading, MeterReading, StationTelemetry
+from lifeline.ports import AlertStore
+from lifeline.records import Record
+from lifeline.topics import RecordKind
+
+# 2026-01-15 10:00 in Qingdao (02:00 UTC): ten hours into the local day.
+NOW_MS: Final = int(dt.datetime(2026, 1, 15, 2, 0, tzinfo=dt.UTC).timestamp() * 1000)
+MINUTE: Final = 60_000
+HOUR: Final = 60 * MINUTE
+
+
+class FixedClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now_ms: int = NOW_MS) -> None:
+        self.now = now_ms
+
+    def now_ms(self) -> int:
+        return self.now
+
+
+def gas(source: str, ts_ms: int, lel: float) -> Record:
+    return Record(RecordKind.GAS_READING, source, ts_ms, GasReading(ts=ts_ms, lel_pct=lel))
+
+
+def gas_event(source: str, ts_ms: int, kind: GasEventType, detail: str | None = None) -> Record:
+    body = GasEvent(ts=ts_ms, type=kind, detail=detail)
+    return Record(RecordKind.GAS_EVENT, source, ts_ms, body)
+
+
+def meter(source: str, ts_ms: int, volume: float) -> Record:
+    body = MeterReading(ts=ts_ms, volume_m3=volume)
+    return Record(RecordKind.METER_READING, source, ts_ms, body)
+
+
+def station(station_id: str, ts_ms: int, supply_c: float = 50.0) -> Record:
+    enterprise = station_id.rsplit("-", 1)[0]
+    body = StationTelemetry(ts=ts_ms, secondary_supply_temp_c=supply_c, pump_running=True)
+    return Record(RecordKind.STATION_TELEMETRY, station_id, ts_ms, body, enterprise_id=enterprise)
+
+
+async def raise_alert(
+    store: AlertStore,
+    source_id: str,
+    *,
+    rule: str = "gas_high",
+    category: AlertCategory = AlertCategory.ALARM,
+    severity: Severity = Severity.CRITICAL,
+    kind: SourceKind = SourceKind.GAS_CHANNEL,
+    ts_ms: int = NOW_MS - MINUTE,
+    district: str | None = None,
+    enterprise_id: str | None = None,
+) -> Alert:
+    """A new active_unacked alert stored through the real lifecycle and store."""
+    alert, entry = lifecycle.raise_alert(
+        source_id=source_id,
+        source_kind=kind,
+        rule=rule,
+        severity=severity,
+        category=category,
+        message=f"{rule} on {source_id}",
+        value=60.0,
+        threshold=50.0,
+        ts_ms=ts_ms,
+        district=district,
+        enterprise_id=enterprise_id,
+    )
+    return await store.save(alert, entry)
+
+
+async def clear_alert(store: AlertStore, alert: Alert, ts_ms: int = NOW_MS) -> Alert:
+    cleared, entry = lifecycle.clear(alert, ts_ms)
+    return await store.save(cleared, entry)
