@@ -54,7 +54,14 @@ def check(
 
 
 def inhibited(enterprise: DeadmanState | None, now_ms: int, station_rule: DeadmanRule) -> bool:
-    """A station's deadman is held back while its whole enterprise is silent for longer
-    than the station timeout: the outage belongs to the enterprise's own deadman, which
-    raises one alert instead of one per station."""
-    return enterprise is not None and now_ms - enterprise.last_seen_ms > station_rule.timeout_ms
+    """A station's deadman is held back while its whole enterprise has been silent for
+    half the station timeout or more: the outage then belongs to the enterprise's own
+    deadman, which raises one alert instead of one per station.
+
+    Half, not all of it: stations report at staggered times, so the station that spoke
+    first in the enterprise's last round times out up to one reporting period before the
+    enterprise does. A live enterprise with several stations reporting every 1-5 min is
+    never silent for half a station timeout (7.5 min by default)."""
+    if enterprise is None:
+        return False
+    return now_ms - enterprise.last_seen_ms >= station_rule.timeout_ms // 2

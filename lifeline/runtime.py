@@ -124,6 +124,7 @@ class _Children:
 
 
 def simulator_args(settings: Settings, url: str, extra: Sequence[str]) -> list[str]:
+    """``lifeline simulate`` flags for the child; ``extra`` (later) overrides ``--speed``."""
     return [
         "-m",
         "lifeline.cli",

@@ -27,9 +27,13 @@ __all__ = [
     "InboundTopic",
     "RecordKind",
     "alert_topic",
+    "gas_event_topic",
+    "gas_reading_topic",
     "inbound_filters",
+    "meter_reading_topic",
     "parse_inbound",
     "rejects_topic",
+    "station_topic",
 ]
 
 DEFAULT_PREFIX = "lifeline/v1"
@@ -83,6 +87,22 @@ def parse_inbound(topic: str, prefix: str = DEFAULT_PREFIX) -> InboundTopic:
     if not is_valid_id(parsed.source_id):
         raise RejectError("bad_id", f"id {parsed.source_id!r} is not a valid identifier")
     return parsed
+
+
+def gas_reading_topic(channel_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}/gas/{channel_id}/reading"
+
+
+def gas_event_topic(channel_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}/gas/{channel_id}/event"
+
+
+def meter_reading_topic(meter_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}/meter/{meter_id}/reading"
+
+
+def station_topic(enterprise_id: str, station_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}/heat/{enterprise_id}/{station_id}/telemetry"
 
 
 def alert_topic(severity: str, source_id: str, prefix: str = DEFAULT_PREFIX) -> str:

@@ -18,15 +18,13 @@ from typing import Final
 
 from lifeline.payloads import GasEvent, GasEventType, GasReading
 from lifeline.registry import Channel
-from lifeline.topics import DEFAULT_PREFIX
+from lifeline.topics import DEFAULT_PREFIX, gas_event_topic, gas_reading_topic
 from simulators.scenarios import Scenario, ScenarioKind
 from simulators.source import (
     HOUR_MS,
     Emission,
     diurnal,
     encode,
-    gas_event_topic,
-    gas_reading_topic,
     source_rng,
 )
 

@@ -23,7 +23,7 @@ from typing import Final
 
 from lifeline.payloads import StationTelemetry
 from lifeline.registry import Station
-from lifeline.topics import DEFAULT_PREFIX
+from lifeline.topics import DEFAULT_PREFIX, station_topic
 from simulators.scenarios import Scenario, ScenarioKind
 from simulators.source import (
     HOUR_MS,
@@ -32,7 +32,6 @@ from simulators.source import (
     diurnal,
     encode,
     source_rng,
-    station_topic,
 )
 
 __all__ = ["StationSim", "Weather", "heating_curve_c"]

@@ -19,7 +19,7 @@ from typing import Final
 
 from lifeline.payloads import MeterAlarm, MeterReading, ValveState
 from lifeline.registry import Meter
-from lifeline.topics import DEFAULT_PREFIX
+from lifeline.topics import DEFAULT_PREFIX, meter_reading_topic
 from simulators.scenarios import Scenario, ScenarioKind
 from simulators.source import (
     DAY_MS,
@@ -27,7 +27,6 @@ from simulators.source import (
     LOCAL_UTC_OFFSET_MS,
     Emission,
     encode,
-    meter_reading_topic,
     source_rng,
 )
 

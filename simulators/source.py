@@ -13,8 +13,6 @@ from typing import Final, Protocol
 
 import msgspec
 
-from lifeline.topics import DEFAULT_PREFIX
-
 __all__ = [
     "DAY_MS",
     "HOUR_MS",
@@ -24,12 +22,8 @@ __all__ = [
     "Source",
     "diurnal",
     "encode",
-    "gas_event_topic",
-    "gas_reading_topic",
     "local_hour",
-    "meter_reading_topic",
     "source_rng",
-    "station_topic",
 ]
 
 MINUTE_MS: Final = 60_000
@@ -81,19 +75,3 @@ def local_hour(ts_ms: int) -> float:
 def diurnal(ts_ms: int, peak_hour: float) -> float:
     """A cosine over the local day: 1 at ``peak_hour``, -1 twelve hours later."""
     return math.cos(2 * math.pi * (local_hour(ts_ms) - peak_hour) / 24)
-
-
-def gas_reading_topic(channel_id: str, prefix: str = DEFAULT_PREFIX) -> str:
-    return f"{prefix}/gas/{channel_id}/reading"
-
-
-def gas_event_topic(channel_id: str, prefix: str = DEFAULT_PREFIX) -> str:
-    return f"{prefix}/gas/{channel_id}/event"
-
-
-def meter_reading_topic(meter_id: str, prefix: str = DEFAULT_PREFIX) -> str:
-    return f"{prefix}/meter/{meter_id}/reading"
-
-
-def station_topic(enterprise_id: str, station_id: str, prefix: str = DEFAULT_PREFIX) -> str:
-    return f"{prefix}/heat/{enterprise_id}/{station_id}/telemetry"

@@ -196,6 +196,21 @@ async def test_enterprise_outage_raises_one_alert_not_one_per_station(harness: H
     assert engine.source_state("HEAT-001-S01") == "normal"
 
 
+async def test_enterprise_outage_with_staggered_stations_raises_only_the_enterprise_alert(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    # the three stations of HEAT-001 last spoke one minute apart, as real stations do
+    for offset, station_id in enumerate(["HEAT-001-S01", "HEAT-001-S02", "HEAT-001-S03"]):
+        await engine.accept([station(station_id, T0 + offset * MIN, indoor_temp_c=20.0)])
+    for second in range(0, 25 * 60, 30):  # HEAT-002 keeps the watermark moving
+        await engine.accept([station("HEAT-002-S01", T0 + second * S, indoor_temp_c=20.0)])
+        await engine.tick()
+    assert [(a.rule, a.source_id) for a in engine.open_alerts()] == [
+        ("enterprise_offline", "HEAT-001")
+    ]
+
+
 async def test_never_seen_sources_raise_no_offline_alert(harness: Harness) -> None:
     await harness.engine.accept([gas("GAS-0002", T0 + i * 10 * MIN, 0.0) for i in range(10)])
     await harness.engine.tick()
