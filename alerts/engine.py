@@ -103,6 +103,7 @@ class AlertEngine:
         self._last_snapshot_ms = 0
         self._last_flush_ms = 0
         self._started = False
+        self._watermark_wall_ms: int | None = None
         self._thresholds: dict[SourceKind, list[ThresholdRule]] = {}
         self._stucks: dict[SourceKind, list[StuckRule]] = {}
         self._event_rules: dict[SourceKind, list[tuple[ThresholdRule | EventRule, EventSpec]]] = {}
@@ -125,6 +126,19 @@ class AlertEngine:
     def watermark_ms(self) -> int:
         """Newest event time seen in any record ("now" for deadman rules)."""
         return self._states.watermark_ms
+
+    def event_now_ms(self) -> int:
+        """Event-time "now" for displays: the watermark, moved on by the wall time that
+        has passed since it last advanced, never past the wall clock.
+
+        While data flows this is the watermark (so a replay of yesterday shows
+        yesterday's picture); when all data stops it keeps running with the wall clock,
+        so silent sources turn offline even though no record moves the watermark.
+        """
+        wall = self._clock.now_ms()
+        if self._watermark_wall_ms is None:
+            return wall
+        return min(wall, self._states.watermark_ms + (wall - self._watermark_wall_ms))
 
     async def start(self) -> None:
         """Load open alerts from the store and the rule-state snapshot."""
@@ -212,6 +226,7 @@ class AlertEngine:
                 await self._evaluate(record)
                 if record.ts_ms > self._states.watermark_ms:
                     self._states.watermark_ms = record.ts_ms
+                    self._watermark_wall_ms = self._clock.now_ms()
 
     async def _evaluate(self, record: Record) -> None:
         source = record.source_id

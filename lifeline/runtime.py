@@ -60,6 +60,16 @@ class SystemClock:
         return now_ms()
 
 
+class EventClock:
+    """The API's "now": event time as the engine sees it (see AlertEngine.event_now_ms)."""
+
+    def __init__(self, engine: AlertEngine) -> None:
+        self._engine = engine
+
+    def now_ms(self) -> int:
+        return self._engine.event_now_ms()
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -234,7 +244,7 @@ async def _serve(
             alerts=alert_store,
             actions=engine,
             deadletters=deadletters,
-            clock=clock,
+            clock=EventClock(engine),
             live=broadcast.subscribe,
             health=health,
         )

@@ -414,3 +414,18 @@ async def test_a_corrupt_snapshot_starts_fresh_and_keeps_open_alerts(harness: Ha
     assert len(engine.open_alerts()) == 1
     await engine.accept([gas("GAS-0001", T0 + S, 0.0)])  # reconciled by the next record
     assert only(engine).state is AlertState.CLEARED_UNACKED
+
+
+async def test_event_now_follows_the_watermark_then_the_wall_clock_when_data_stops(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    harness.clock.now = T0 + 600 * MIN  # the wall clock is far ahead: a replay of the past
+    assert engine.event_now_ms() == T0 + 600 * MIN  # nothing seen yet: the wall clock
+    await engine.accept([gas("GAS-0001", T0, 1.0)])
+    assert engine.event_now_ms() == T0  # data flowing: the watermark
+    harness.clock.now += 20 * MIN  # then all data stops for 20 wall minutes
+    assert engine.event_now_ms() == T0 + 20 * MIN
+    # a device clock 4 min fast moves the watermark past the wall clock: capped at the wall
+    await engine.accept([gas("GAS-0002", harness.clock.now + 4 * MIN, 1.0)])
+    assert engine.event_now_ms() == harness.clock.now
