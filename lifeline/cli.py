@@ -167,7 +167,14 @@ def _simulate(args: argparse.Namespace) -> int:
                 random_scenarios=args.random_scenarios,
                 ground_truth_path=args.ground_truth,
             )
-            log.info("simulation_done", extra={"stats": str(stats)})
+            log.info(
+                "simulation_done",
+                extra={
+                    "messages": stats.total,
+                    "by_kind": dict(stats.messages),
+                    "scenarios": stats.scenarios_started,
+                },
+            )
 
     asyncio.run(_run())
     return 0

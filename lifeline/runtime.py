@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import aiomqtt
 import uvicorn
 
 from alerts.engine import AlertEngine, EngineOptions
@@ -84,20 +85,19 @@ def start_child(args: Sequence[str], log_name: str) -> subprocess.Popen[bytes]:
     return process
 
 
-async def _wait_for_port(host: str, port: int, timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
+async def _wait_for_broker(host: str, port: int, timeout_s: float = 20.0) -> None:
+    """Wait until the broker accepts an MQTT connection (a bare TCP probe would make
+    amqtt log a spurious 'no data' error)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
     while True:
         try:
-            _, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"broker did not listen on {host}:{port}") from None
+            async with aiomqtt.Client(host, port, identifier="lifeline-probe", timeout=2):
+                return
+        except aiomqtt.MqttError:
+            if loop.time() > deadline:
+                raise TimeoutError(f"broker did not accept MQTT on {host}:{port}") from None
             await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
-        return
 
 
 async def load_or_seed_registry(store: SqliteRegistryStore, settings: Settings) -> Registry:
@@ -170,7 +170,7 @@ async def run_stack(
                 ],
                 "broker",
             )
-            await _wait_for_port(settings.mqtt_host, settings.mqtt_port)
+            await _wait_for_broker(settings.mqtt_host, settings.mqtt_port)
             address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
         else:
             address = parse_mqtt_url(settings.mqtt_url)

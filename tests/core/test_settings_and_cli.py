@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lifeline.cli import DEMO_BACKFILL_S, _simulation_flags, build_parser
+from lifeline.errors import ConfigError
+from lifeline.mqtt import parse_mqtt_url
+from lifeline.settings import load_settings
+
+
+def test_env_file_then_environment_then_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / "lifeline.env"
+    env_file.write_text("LIFELINE_API_PORT=9000\nLIFELINE_MQTT_PORT=1999\nLIFELINE_SPEED=5\n")
+    monkeypatch.setenv("LIFELINE_ENV_FILE", str(env_file))
+    monkeypatch.setenv("LIFELINE_MQTT_PORT", "2883")
+    settings = load_settings(speed=7.0, api_host=None)
+    assert settings.api_port == 9000  # from the file
+    assert settings.mqtt_port == 2883  # the environment beats the file
+    assert settings.speed == 7.0  # a flag beats both
+    assert settings.api_host == "127.0.0.1"  # None means "not given"
+
+
+def test_mqtt_url_parts_and_errors() -> None:
+    address = parse_mqtt_url("mqtt://svc:p%40ss@broker.local:1884")
+    assert (address.host, address.port, address.username, address.password) == (
+        "broker.local",
+        1884,
+        "svc",
+        "p@ss",
+    )
+    assert parse_mqtt_url("mqtt://localhost").port == 1883
+    with pytest.raises(ConfigError):
+        parse_mqtt_url("http://localhost:1883")
+
+
+def test_up_simulate_without_flags_runs_the_demo_replay() -> None:
+    args = build_parser().parse_args(["up", "--simulate"])
+    flags = _simulation_flags(args)
+    assert "--random-scenarios" in flags
+    assert f"--backfill={DEMO_BACKFILL_S}" in flags
+    assert any(f.startswith("--speed=") for f in flags)
+
+
+def test_up_simulate_with_a_scenario_injects_only_that() -> None:
+    args = build_parser().parse_args(
+        ["up", "--simulate", "--scenario", "gas_leak_ramp:GAS-0042@+1m", "--speed", "2"]
+    )
+    flags = _simulation_flags(args)
+    assert flags == ["--scenario=gas_leak_ramp:GAS-0042@+1m"]
