@@ -7,24 +7,17 @@ in one process never raises "Duplicated timeseries"). Tests pass a fresh registr
 
 from __future__ import annotations
 
-import threading
-import weakref
-from typing import ClassVar
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from lifeline.metrics import MetricSet
 
 __all__ = ["AlertMetrics"]
 
 
-class AlertMetrics:
-    _instances: ClassVar[weakref.WeakKeyDictionary[CollectorRegistry, AlertMetrics]] = (
-        weakref.WeakKeyDictionary()
-    )
-    _lock: ClassVar = threading.Lock()
-
+class AlertMetrics(MetricSet):
     def __init__(self, registry: CollectorRegistry) -> None:
         """Register new collectors on ``registry``; prefer :meth:`on`."""
-        self.registry = registry
+        super().__init__(registry)
         self.raised = Counter(
             "lifeline_alerts_raised",
             "Alerts raised (new alerts), by rule and severity",
@@ -60,14 +53,3 @@ class AlertMetrics:
             "Failed writes of the rule-state snapshot",
             registry=registry,
         )
-
-    @classmethod
-    def on(cls, registry: CollectorRegistry | None = None) -> AlertMetrics:
-        """The metrics registered on ``registry`` (default: the global REGISTRY)."""
-        target = REGISTRY if registry is None else registry
-        with cls._lock:
-            existing = cls._instances.get(target)
-            if existing is None:
-                existing = cls(target)
-                cls._instances[target] = existing
-            return existing

@@ -8,28 +8,21 @@ service twice in one process never raises "Duplicated timeseries"; tests pass a 
 
 from __future__ import annotations
 
-import threading
-import weakref
-from typing import ClassVar
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from lifeline.metrics import MetricSet
 
 __all__ = ["IngestMetrics"]
 
 _WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-class IngestMetrics:
+class IngestMetrics(MetricSet):
     """Counters and gauges of one ingester (see module docstring for sharing)."""
-
-    _instances: ClassVar[weakref.WeakKeyDictionary[CollectorRegistry, IngestMetrics]] = (
-        weakref.WeakKeyDictionary()
-    )
-    _lock: ClassVar = threading.Lock()
 
     def __init__(self, registry: CollectorRegistry) -> None:
         """Register new collectors on ``registry``; prefer :meth:`on`."""
-        self.registry = registry
+        super().__init__(registry)
         self.messages = Counter(
             "lifeline_ingest_messages",
             "Inbound MQTT messages processed",
@@ -69,14 +62,3 @@ class IngestMetrics:
             "1 while the ingester is connected and subscribed to the broker",
             registry=registry,
         )
-
-    @classmethod
-    def on(cls, registry: CollectorRegistry | None = None) -> IngestMetrics:
-        """The metrics registered on ``registry`` (default: the global REGISTRY)."""
-        target = REGISTRY if registry is None else registry
-        with cls._lock:
-            existing = cls._instances.get(target)
-            if existing is None:
-                existing = cls(target)
-                cls._instances[target] = existing
-            return existing
