@@ -35,6 +35,23 @@ class Settings(BaseSettings):
     topic_prefix: str = DEFAULT_PREFIX
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    store: str = Field(
+        default="sqlite://",
+        description="telemetry store: sqlite:// (data_dir/telemetry.db), sqlite:///PATH, "
+        "or influx://HOST:PORT/DB (credentials below)",
+    )
+    influx_username: str | None = Field(default=None, description="InfluxDB 1.x user")
+    influx_password: SecretStr | None = Field(default=None, description="InfluxDB 1.x password")
+    influx_token: SecretStr | None = Field(
+        default=None, description="InfluxDB 2.x/3.x API token (sent as 'Token ...')"
+    )
+    influx_tls: bool = Field(default=False, description="use https:// for InfluxDB")
+    spool_max_bytes: int = Field(
+        default=1 << 30,
+        ge=1 << 20,
+        description="bound of the on-disk spool used while the "
+        "telemetry store is down (data_dir/spool)",
+    )
     rules_file: Path | None = Field(default=None, description="unset = the shipped default rules")
     demo_meters: int = Field(default=10_000, ge=0, le=2_000_000)
     registry_seed: int = 20230701
