@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -74,6 +74,8 @@ class EngineOptions(msgspec.Struct, frozen=True):
     tick_interval_s: float = 1.0
     notify_timeout_s: float = 5.0
     max_shelve_ms: int = 7 * 24 * 3600 * 1000
+    owns: Callable[[Alert], bool] | None = None
+    """Scaled out: which stored alerts belong to this engine (its partitions); None = all."""
 
 
 class AlertEngine:
@@ -145,7 +147,10 @@ class AlertEngine:
         async with self._lock:
             self._open.clear()
             self._by_id.clear()
+            owns = self._options.owns
             for alert in sorted(await self._store.open_alerts(), key=lambda a: a.id):
+                if owns is not None and not owns(alert):
+                    continue
                 key = (alert.source_id, alert.rule)
                 if key in self._open:
                     log.warning("alert_duplicate_open", extra={"id": alert.id, "key": key})

@@ -2,7 +2,8 @@
 
 Resources are mounted under ``/api/v1`` (OpenAPI at ``/docs``, ``/openapi.json``);
 ``/healthz`` and ``/metrics`` sit at the root. Lifeline's errors map to HTTP here, once:
-NotFoundError → 404, TransitionError → 409, both with ``{"detail": message}``.
+NotFoundError → 404, TransitionError → 409, UnavailableError → 503, each with
+``{"detail": message}``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from api.routes import (
     stations,
 )
 from lifeline import CONTRACT_VERSION
-from lifeline.errors import NotFoundError, TransitionError
+from lifeline.errors import NotFoundError, TransitionError, UnavailableError
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -40,6 +41,11 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     log.info("api_transition_refused", extra={"path": request.url.path, "detail": str(exc)})
     return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("api_dependency_unavailable", extra={"path": request.url.path, "detail": str(exc)})
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
 
 def create_app(deps: ApiDeps) -> FastAPI:
@@ -58,6 +64,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(TransitionError, _conflict)
+    app.add_exception_handler(UnavailableError, _unavailable)
     for module in (channels, enterprises, stations, meters, series, alerts, rejects, health):
         app.include_router(module.router)
     return app

@@ -29,6 +29,7 @@ class MqttConfig:
     client_id: str = "lifeline-ingest"
     prefix: str = DEFAULT_PREFIX
     keepalive_s: int = 30
+    shared_group: str | None = None  # several workers: $share/<group>/<filter>
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

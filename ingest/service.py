@@ -25,6 +25,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from ingest.config import Backoff, BatchConfig, MqttConfig, RetryConfig
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline, Received, RecordSink
+from lifeline.mqtt import Inbox
 from lifeline.ports import Clock, DeadLetterStore, TelemetryStore
 from lifeline.registry import Registry
 from lifeline.timeutil import now_ms
@@ -66,33 +67,6 @@ class _MqttPublisher:
 
     async def publish(self, topic: str, payload: bytes) -> None:
         await self._client.publish(topic, payload, qos=1)
-
-
-class _Inbox:
-    """Reads messages one at a time without ever dropping one to a timeout.
-
-    The pending read survives a timeout and is reused by the next :meth:`get`, so a
-    message that arrives exactly when a batch is flushed is not lost.
-    """
-
-    def __init__(self, client: aiomqtt.Client) -> None:
-        self._messages = aiter(client.messages)
-        self._next: asyncio.Future[aiomqtt.Message] | None = None
-
-    async def get(self, wait_s: float | None) -> aiomqtt.Message | None:
-        """The next message, or ``None`` after ``wait_s`` seconds; raises MqttError."""
-        if self._next is None:
-            self._next = asyncio.ensure_future(anext(self._messages))
-        done, _ = await asyncio.wait({self._next}, timeout=wait_s)
-        if not done:
-            return None
-        future, self._next = self._next, None
-        return future.result()
-
-    def close(self) -> None:
-        if self._next is not None:
-            self._next.cancel()
-            self._next = None
 
 
 class IngestService:
@@ -184,7 +158,10 @@ class IngestService:
     async def _session(self, backoff: Backoff) -> None:
         client = self._client()
         async with client:
-            granted = await client.subscribe([(f, 1) for f in inbound_filters(self._mqtt.prefix)])
+            filters = inbound_filters(self._mqtt.prefix)
+            if self._mqtt.shared_group:  # scaled out: the broker spreads messages over workers
+                filters = [f"$share/{self._mqtt.shared_group}/{f}" for f in filters]
+            granted = await client.subscribe([(f, 1) for f in filters])
             if any(_refused(code) for code in granted):
                 raise aiomqtt.MqttError(f"broker refused a subscription: {list(granted)}")
             backoff.reset()
@@ -201,7 +178,7 @@ class IngestService:
             await self._consume(client)
 
     async def _consume(self, client: aiomqtt.Client) -> None:
-        inbox = _Inbox(client)
+        inbox = Inbox(client)
         publisher = _MqttPublisher(client)
         in_flight = 0
         try:
@@ -218,7 +195,7 @@ class IngestService:
             if in_flight:
                 self._metrics.in_flight.dec(in_flight)
 
-    async def _collect(self, inbox: _Inbox) -> list[_Pending]:
+    async def _collect(self, inbox: Inbox) -> list[_Pending]:
         """Wait for one message, then gather more until the batch is full or due."""
         loop = asyncio.get_running_loop()
         first = await inbox.get(None)

@@ -3,6 +3,9 @@
     lifeline up        embedded broker + ingest + rules + API (+ simulators on request)
     lifeline simulate  the simulators alone, against any broker
     lifeline broker    the embedded amqtt broker alone
+    lifeline ingest    one ingest worker (scaled out; shared MQTT subscription)
+    lifeline rules     one rules worker owning some record partitions (scaled out)
+    lifeline api       the API/dashboard alone (scaled out)
 
 Every flag also has a ``LIFELINE_*`` environment variable (see lifeline/settings.py).
 """
@@ -43,6 +46,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        help="telemetry store: sqlite:// (default), sqlite:///PATH or influx://HOST:PORT/DB "
+        "(credentials from LIFELINE_INFLUX_*) (LIFELINE_STORE)",
+    )
+
+
 def _add_simulation(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scenario",
@@ -72,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--api-host", help="API bind address (LIFELINE_API_HOST)")
     up.add_argument("--api-port", type=int, help="API port (LIFELINE_API_PORT)")
     up.add_argument("--rules", type=Path, help="rules file (default: the shipped rules)")
+    _add_store(up)
     up.add_argument(
         "--simulate",
         action=argparse.BooleanOptionalAction,
@@ -93,6 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="model and scenario seed")
     sim.add_argument("--ground-truth", type=Path, help="JSON-lines file of injected faults")
 
+    ingest = sub.add_parser("ingest", help="run one ingest worker (needs --mqtt-url)")
+    _add_common(ingest)
+    _add_store(ingest)
+
+    rules = sub.add_parser("rules", help="run one rules worker (needs --mqtt-url)")
+    _add_common(rules)
+    rules.add_argument("--rules", type=Path, help="rules file (default: the shipped rules)")
+    rules.add_argument(
+        "--partitions", help="owned partitions: all, 0-7, 0,2,4-6 (LIFELINE_RULES_PARTITIONS)"
+    )
+
+    api = sub.add_parser("api", help="run the API/dashboard alone (needs --mqtt-url)")
+    _add_common(api)
+    _add_store(api)
+    api.add_argument("--api-host", help="API bind address (LIFELINE_API_HOST)")
+    api.add_argument("--api-port", type=int, help="API port (LIFELINE_API_PORT)")
+
     broker = sub.add_parser("broker", help="run the embedded amqtt broker alone")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
@@ -107,6 +136,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         api_host=getattr(args, "api_host", None),
         api_port=getattr(args, "api_port", None),
         rules_file=getattr(args, "rules", None),
+        store=getattr(args, "store", None),
+        rules_partitions=getattr(args, "partitions", None),
         simulate=getattr(args, "simulate", None),
         speed=getattr(args, "speed", None),
         log_level=getattr(args, "log_level", None),
@@ -180,12 +211,24 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _role(args: argparse.Namespace) -> int:
+    from lifeline import runtime
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    role = {"ingest": runtime.run_ingest, "rules": runtime.run_rules, "api": runtime.run_api}
+    asyncio.run(role[args.command](settings))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "up":
         return _up(args)
     if args.command == "simulate":
         return _simulate(args)
+    if args.command in ("ingest", "rules", "api"):
+        return _role(args)
     from lifeline.broker import main as broker_main
 
     broker_main(["--host", args.host, "--port", str(args.port)])

@@ -16,6 +16,7 @@ __all__ = [
     "NotFoundError",
     "RejectError",
     "TransitionError",
+    "UnavailableError",
 ]
 
 
@@ -50,3 +51,7 @@ class TransitionError(LifelineError):
 
 class ConflictError(LifelineError):
     """A write would break a uniqueness rule (e.g. a second open alert per source+rule)."""
+
+
+class UnavailableError(LifelineError):
+    """A dependency (store, broker, rules worker) cannot answer now; try again later."""

@@ -18,7 +18,7 @@ import aiomqtt
 
 from lifeline.errors import ConfigError
 
-__all__ = ["AlertPublisher", "BrokerAddress", "parse_mqtt_url"]
+__all__ = ["AlertPublisher", "BrokerAddress", "Inbox", "parse_mqtt_url"]
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +101,30 @@ class AlertPublisher:
                 backoff = min(backoff * 2, self._max_backoff_s)
             finally:
                 self.connected = False
+
+
+class Inbox:
+    """Reads messages one at a time without ever dropping one to a timeout.
+
+    The pending read survives a timeout and is reused by the next :meth:`get`, so a
+    message that arrives exactly when a batch is flushed is not lost.
+    """
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self._messages = aiter(client.messages)
+        self._next: asyncio.Future[aiomqtt.Message] | None = None
+
+    async def get(self, wait_s: float | None) -> aiomqtt.Message | None:
+        """The next message, or ``None`` after ``wait_s`` seconds; raises MqttError."""
+        if self._next is None:
+            self._next = asyncio.ensure_future(anext(self._messages))
+        done, _ = await asyncio.wait({self._next}, timeout=wait_s)
+        if not done:
+            return None
+        future, self._next = self._next, None
+        return future.result()
+
+    def close(self) -> None:
+        if self._next is not None:
+            self._next.cancel()
+            self._next = None

@@ -8,7 +8,7 @@ network is async.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -20,6 +20,7 @@ from lifeline.registry import Registry
 __all__ = [
     "AlertActions",
     "AlertStore",
+    "Background",
     "Clock",
     "DeadLetter",
     "DeadLetterQuery",
@@ -28,6 +29,14 @@ __all__ = [
     "RegistryStore",
     "TelemetryStore",
 ]
+
+
+@runtime_checkable
+class Background(Protocol):
+    """An optional capability: an adapter with work of its own (a spool replaying, a
+    batch flusher) exposes ``run``; the process runs it as a task until shutdown."""
+
+    async def run(self) -> None: ...
 
 
 class Clock(Protocol):

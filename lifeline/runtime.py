@@ -1,9 +1,14 @@
-"""``lifeline up``: the whole embedded stack in one process tree.
+"""Process wiring: the embedded all-in-one stack and the scaled-out roles.
 
-Children: the embedded broker (amqtt, unless ``--mqtt-url`` names an external broker)
-and, on request, the simulators. The main process runs the ingester, the rule engine
-and the API/dashboard on one event loop. Children die with the parent (PDEATHSIG), so a
-``kill -9`` of ``lifeline up`` leaves no broker holding the port.
+``lifeline up`` (``run_stack``): children are the embedded broker (amqtt, unless
+``--mqtt-url`` names an external broker) and, on request, the simulators; the main
+process runs ingest, the rule engine and the API on one event loop, the engine being
+the ingester's sink. Children die with the parent (PDEATHSIG), so a ``kill -9`` of
+``lifeline up`` leaves no broker holding the port.
+
+Scaled out (docker-compose, systemd), each role is its own process against an external
+broker: ``run_ingest`` (shared subscription, publishes records to partition topics),
+``run_rules`` (owns partitions), ``run_api`` (asks rules workers to act on alerts).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import logging
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import aiomqtt
 import uvicorn
@@ -24,24 +30,28 @@ import uvicorn
 from alerts.engine import AlertEngine, EngineOptions
 from alerts.notify_memory import BroadcastNotifier
 from alerts.notify_mqtt import MqttNotifier
+from alerts.remote import alert_partition_key
 from alerts.rules import load_rules
+from alerts.service import RulesService
 from api.app import create_app
 from api.deps import ApiDeps, ComponentHealth, HealthReport
+from api.remote import MqttActionsBridge
 from ingest.config import BatchConfig, MqttConfig
+from ingest.record_sink import MqttRecordSink
 from ingest.service import IngestService
+from lifeline.alert import Alert
+from lifeline.errors import ConfigError
 from lifeline.mqtt import AlertPublisher, BrokerAddress, parse_mqtt_url
+from lifeline.partitions import parse_partitions, partition_of
+from lifeline.ports import AlertActions, Background, Clock, TelemetryStore
 from lifeline.registry import Registry
 from lifeline.seed import generate_registry
 from lifeline.settings import Settings
+from lifeline.stores import open_telemetry_store
 from lifeline.timeutil import now_ms
-from store import (
-    SqliteAlertStore,
-    SqliteDeadLetterStore,
-    SqliteRegistryStore,
-    SqliteTelemetryStore,
-)
+from store import SqliteAlertStore, SqliteDeadLetterStore, SqliteRegistryStore
 
-__all__ = ["SystemClock", "run_stack", "start_child"]
+__all__ = ["SystemClock", "run_api", "run_ingest", "run_rules", "run_stack", "start_child"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +59,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: ``run_stack`` owns SIGINT/SIGTERM."""
+    """uvicorn without its own signal handlers: the role owns SIGINT/SIGTERM."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -77,7 +87,7 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 def start_child(args: Sequence[str], log_name: str) -> subprocess.Popen[bytes]:
-    """Start ``python -m ...`` or ``lifeline ...`` as a child that dies with us."""
+    """Start ``python ARGS`` as a child process that dies with us."""
     process = subprocess.Popen(
         [sys.executable, *args], preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL
     )
@@ -118,6 +128,101 @@ async def load_or_seed_registry(store: SqliteRegistryStore, settings: Settings) 
     return registry
 
 
+def broker_address(settings: Settings) -> BrokerAddress:
+    """The external broker of ``settings`` (with the service account's credentials)."""
+    if settings.mqtt_url is None:
+        raise ConfigError("this role needs an external broker: set --mqtt-url")
+    address = parse_mqtt_url(settings.mqtt_url)
+    if settings.mqtt_username is not None and address.username is None:
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+        address = BrokerAddress(address.host, address.port, settings.mqtt_username, password)
+    return address
+
+
+def _ingest_config(settings: Settings, address: BrokerAddress, **extra: Any) -> MqttConfig:
+    return MqttConfig(
+        host=address.host,
+        port=address.port,
+        username=address.username,
+        password=address.password,
+        prefix=settings.topic_prefix,
+        **extra,
+    )
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _api_server(app: Any, settings: Settings) -> _QuietServer:
+    return _QuietServer(
+        uvicorn.Config(
+            app,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+    )
+
+
+@dataclass
+class _Closables:
+    """Things to close on the way out, last opened first."""
+
+    items: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def add(self, close: Callable[[], Awaitable[None]]) -> None:
+        self.items.append(close)
+
+    async def close(self) -> None:
+        for close in reversed(self.items):
+            with contextlib.suppress(Exception):
+                await close()
+
+
+async def _run_until_stopped(
+    stop: asyncio.Event,
+    jobs: dict[str, Coroutine[Any, Any, None]],
+    server: _QuietServer | None = None,
+    after_start: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Run ``jobs`` (and the API server) until a signal; any job crashing stops all."""
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(job, name=name) for name, job in jobs.items()]
+        if server is not None:
+            api_task = group.create_task(server.serve(), name="api")
+        if after_start is not None:
+            await after_start()
+        await stop.wait()
+        log.info("lifeline_stopping")
+        for task in tasks:
+            task.cancel()
+        if server is not None:
+            server.should_exit = True
+            await api_task
+
+
+def _background(store: TelemetryStore) -> dict[str, Coroutine[Any, Any, None]]:
+    return {"telemetry-store": store.run()} if isinstance(store, Background) else {}
+
+
+def _store_health(store: TelemetryStore) -> ComponentHealth | None:
+    health = getattr(store, "health", None)
+    if not callable(health):
+        return None
+    ok, detail = health()
+    return ComponentHealth(bool(ok), str(detail))
+
+
+# --------------------------------------------------------------------------- embedded
+
+
 @dataclass
 class _Children:
     broker: subprocess.Popen[bytes] | None = None
@@ -152,7 +257,7 @@ def simulator_args(settings: Settings, url: str, extra: Sequence[str]) -> list[s
 async def run_stack(
     settings: Settings, *, simulate: bool = False, simulate_args: Sequence[str] = ()
 ) -> None:
-    """Run broker (unless external), ingest, rules and API until cancelled or signalled."""
+    """Run broker (unless external), ingest, rules and API until signalled."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children = _Children()
     try:
@@ -173,16 +278,13 @@ async def run_stack(
             await _wait_for_broker(settings.mqtt_host, settings.mqtt_port)
             address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
         else:
-            address = parse_mqtt_url(settings.mqtt_url)
-        if settings.mqtt_username is not None:
-            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            address = BrokerAddress(address.host, address.port, settings.mqtt_username, password)
-        await _serve(settings, address, children, simulate, simulate_args)
+            address = broker_address(settings)
+        await _serve_stack(settings, address, children, simulate, simulate_args)
     finally:
         children.stop()
 
 
-async def _serve(
+async def _serve_stack(
     settings: Settings,
     address: BrokerAddress,
     children: _Children,
@@ -190,112 +292,226 @@ async def _serve(
     simulate_args: Sequence[str],
 ) -> None:
     clock = SystemClock()
-    telemetry = SqliteTelemetryStore(settings.data_dir / "telemetry.db")
-    alert_store = SqliteAlertStore(settings.db_path)
-    deadletters = SqliteDeadLetterStore(settings.db_path)
-    registry_store = SqliteRegistryStore(settings.db_path)
-    registry = await load_or_seed_registry(registry_store, settings)
-
-    broadcast = BroadcastNotifier()
-    publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
-    engine = AlertEngine(
-        load_rules(settings.rules_file),
-        registry,
-        alert_store,
-        [MqttNotifier(publisher, settings.topic_prefix), broadcast],
-        clock,
-        EngineOptions(state_path=settings.data_dir / "rule_state.msgpack"),
-    )
-    await engine.start()
-    mqtt = MqttConfig(
-        host=address.host,
-        port=address.port,
-        username=address.username,
-        password=address.password,
-        client_id=settings.mqtt_client_id,
-        prefix=settings.topic_prefix,
-    )
-    ingest = IngestService(
-        mqtt,
-        registry,
-        telemetry,
-        deadletters,
-        engine,
-        clock=clock,
-        batch=BatchConfig.from_settings(settings),
-    )
-
-    def health() -> HealthReport:
-        report = {
-            "ingest": ComponentHealth(
-                ingest.ready.is_set(), "subscribed" if ingest.ready.is_set() else "connecting"
-            ),
-            "alert_publisher": ComponentHealth(publisher.connected, ""),
-        }
-        if children.broker is not None:
-            alive = children.broker.poll() is None
-            report["broker"] = ComponentHealth(alive, "amqtt" if alive else "exited")
-        return report
-
-    app = create_app(
-        ApiDeps(
-            registry=registry,
-            telemetry=telemetry,
-            alerts=alert_store,
-            actions=engine,
-            deadletters=deadletters,
-            clock=EventClock(engine),
-            live=broadcast.subscribe,
-            health=health,
-        )
-    )
-    server = _QuietServer(
-        uvicorn.Config(
-            app,
-            host=settings.api_host,
-            port=settings.api_port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-        )
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    log.info(
-        "lifeline_up",
-        extra={
-            "api": f"http://{settings.api_host}:{settings.api_port}",
-            "mqtt": f"{address.host}:{address.port}",
-            "data_dir": str(settings.data_dir),
-        },
-    )
+    closing = _Closables()
     try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(publisher.run(), name="alert-publisher"),
-                group.create_task(engine.run(), name="engine"),
-                group.create_task(ingest.run(), name="ingest"),
-                group.create_task(server.serve(), name="api"),
-            ]
+        alert_store = SqliteAlertStore(settings.db_path)
+        closing.add(alert_store.close)
+        deadletters = SqliteDeadLetterStore(settings.db_path)
+        closing.add(deadletters.close)
+        registry_store = SqliteRegistryStore(settings.db_path)
+        closing.add(registry_store.close)
+        registry = await load_or_seed_registry(registry_store, settings)
+        telemetry = open_telemetry_store(settings, registry, spool=True)
+        closing.add(telemetry.close)
+
+        broadcast = BroadcastNotifier()
+        publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
+        engine = AlertEngine(
+            load_rules(settings.rules_file),
+            registry,
+            alert_store,
+            [MqttNotifier(publisher, settings.topic_prefix), broadcast],
+            clock,
+            EngineOptions(state_path=settings.data_dir / "rule_state.msgpack"),
+        )
+        await engine.start()
+        closing.add(engine.stop)
+        ingest = IngestService(
+            _ingest_config(settings, address, client_id=settings.mqtt_client_id),
+            registry,
+            telemetry,
+            deadletters,
+            engine,
+            clock=clock,
+            batch=BatchConfig.from_settings(settings),
+        )
+
+        def health() -> HealthReport:
+            subscribed = ingest.ready.is_set()
+            report = {
+                "ingest": ComponentHealth(subscribed, "subscribed" if subscribed else "connecting"),
+                "alert_publisher": ComponentHealth(publisher.connected, ""),
+            }
+            if (store := _store_health(telemetry)) is not None:
+                report["telemetry_store"] = store
+            if children.broker is not None:
+                alive = children.broker.poll() is None
+                report["broker"] = ComponentHealth(alive, "amqtt" if alive else "exited")
+            return report
+
+        app = create_app(
+            ApiDeps(
+                registry=registry,
+                telemetry=telemetry,
+                alerts=alert_store,
+                actions=engine,
+                deadletters=deadletters,
+                clock=EventClock(engine),
+                live=broadcast.subscribe,
+                health=health,
+            )
+        )
+
+        async def start_simulator() -> None:
             if simulate:
                 await ingest.ready.wait()
                 url = f"mqtt://{address.host}:{address.port}"
                 children.simulator = start_child(
                     simulator_args(settings, url, simulate_args), "simulator"
                 )
-            await stop.wait()
-            log.info("lifeline_stopping")
-            server.should_exit = True
-            for task in tasks:
-                if task.get_name() != "api":
-                    task.cancel()
+
+        log.info(
+            "lifeline_up",
+            extra={
+                "api": f"http://{settings.api_host}:{settings.api_port}",
+                "mqtt": f"{address.host}:{address.port}",
+                "data_dir": str(settings.data_dir),
+                "store": settings.store,
+            },
+        )
+        await _run_until_stopped(
+            _stop_on_signals(),
+            {
+                "alert-publisher": publisher.run(),
+                "engine": engine.run(),
+                "ingest": ingest.run(),
+                **_background(telemetry),
+            },
+            _api_server(app, settings),
+            start_simulator,
+        )
     finally:
         children.stop()
-        with contextlib.suppress(Exception):
-            await engine.stop()
-        for closable in (telemetry, alert_store, deadletters, registry_store):
-            with contextlib.suppress(Exception):
-                await closable.close()
+        await closing.close()
         log.info("lifeline_stopped")
+
+
+# --------------------------------------------------------------------------- roles
+
+
+async def run_ingest(settings: Settings) -> None:
+    """An ingest worker: shared subscription, store (+ spool), records to partitions."""
+    address = broker_address(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    closing = _Closables()
+    try:
+        deadletters = SqliteDeadLetterStore(settings.db_path)
+        closing.add(deadletters.close)
+        registry_store = SqliteRegistryStore(settings.db_path)
+        closing.add(registry_store.close)
+        registry = await load_or_seed_registry(registry_store, settings)
+        telemetry = open_telemetry_store(settings, registry, spool=True)
+        closing.add(telemetry.close)
+        client_id = f"{settings.mqtt_client_id}-{settings.instance}"
+        sink = MqttRecordSink(
+            address, client_id=f"{client_id}-records", partitions=settings.partitions
+        )
+        closing.add(sink.close)
+        ingest = IngestService(
+            _ingest_config(
+                settings, address, client_id=client_id, shared_group=settings.ingest_shared_group
+            ),
+            registry,
+            telemetry,
+            deadletters,
+            sink,
+            batch=BatchConfig.from_settings(settings),
+        )
+        log.info("lifeline_ingest", extra={"client_id": client_id, "store": settings.store})
+        await _run_until_stopped(
+            _stop_on_signals(), {"ingest": ingest.run(), **_background(telemetry)}
+        )
+    finally:
+        await closing.close()
+
+
+def _owned_by(partitions: frozenset[int], total: int) -> Callable[[Alert], bool]:
+    def owns(alert: Alert) -> bool:
+        return partition_of(alert_partition_key(alert), total) in partitions
+
+    return owns
+
+
+async def run_rules(settings: Settings) -> None:
+    """A rules worker owning ``settings.rules_partitions`` of ``settings.partitions``."""
+    address = broker_address(settings)
+    owned = parse_partitions(settings.rules_partitions, settings.partitions)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tag = settings.rules_partitions.replace(",", "_")
+    closing = _Closables()
+    try:
+        alert_store = SqliteAlertStore(settings.db_path)
+        closing.add(alert_store.close)
+        registry_store = SqliteRegistryStore(settings.db_path)
+        closing.add(registry_store.close)
+        registry = await load_or_seed_registry(registry_store, settings)
+        publisher = AlertPublisher(address, client_id=f"lifeline-rules-{tag}-alerts")
+        engine = AlertEngine(
+            load_rules(settings.rules_file),
+            registry,
+            alert_store,
+            [MqttNotifier(publisher, settings.topic_prefix)],
+            SystemClock(),
+            EngineOptions(
+                state_path=settings.data_dir / f"rule_state-{tag}.msgpack",
+                owns=_owned_by(owned, settings.partitions),
+            ),
+        )
+        await engine.start()
+        closing.add(engine.stop)
+        service = RulesService(engine, address, partitions=owned, client_id=f"lifeline-rules-{tag}")
+        log.info("lifeline_rules", extra={"partitions": sorted(owned)})
+        await _run_until_stopped(
+            _stop_on_signals(),
+            {"alert-publisher": publisher.run(), "engine": engine.run(), "rules": service.run()},
+        )
+    finally:
+        await closing.close()
+
+
+async def run_api(settings: Settings) -> None:
+    """The API/dashboard: reads the stores, acts on alerts through the rules workers."""
+    address = broker_address(settings)
+    closing = _Closables()
+    try:
+        alert_store = SqliteAlertStore(settings.db_path)
+        closing.add(alert_store.close)
+        deadletters = SqliteDeadLetterStore(settings.db_path)
+        closing.add(deadletters.close)
+        registry_store = SqliteRegistryStore(settings.db_path)
+        closing.add(registry_store.close)
+        registry = await load_or_seed_registry(registry_store, settings)
+        telemetry = open_telemetry_store(settings, registry, spool=False)
+        closing.add(telemetry.close)
+        broadcast = BroadcastNotifier()
+        bridge = MqttActionsBridge(
+            address,
+            alert_store,
+            broadcast,
+            partitions=settings.partitions,
+            prefix=settings.topic_prefix,
+        )
+        closing.add(bridge.close)
+
+        def health() -> HealthReport:
+            return {"broker": ComponentHealth(bridge.connected, "actions and live stream")}
+
+        actions: AlertActions = bridge
+        clock: Clock = SystemClock()
+        app = create_app(
+            ApiDeps(
+                registry=registry,
+                telemetry=telemetry,
+                alerts=alert_store,
+                actions=actions,
+                deadletters=deadletters,
+                clock=clock,
+                live=broadcast.subscribe,
+                health=health,
+            )
+        )
+        await _run_until_stopped(
+            _stop_on_signals(), {"bridge": bridge.run()}, _api_server(app, settings)
+        )
+    finally:
+        await closing.close()

@@ -8,6 +8,7 @@ variables, an optional env file named by ``LIFELINE_ENV_FILE`` (see
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,6 +60,19 @@ class Settings(BaseSettings):
     speed: float = Field(default=1.0, gt=0, description="simulated seconds per wall second")
     store_batch_size: int = Field(default=1000, ge=1)
     store_flush_ms: int = Field(default=50, ge=1)
+    partitions: int = Field(
+        default=16, ge=1, le=4096, description="internal record partitions (scaled-out rules)"
+    )
+    rules_partitions: str = Field(
+        default="all", description="partitions this rules worker owns: all, 0-7, 0,2,4-6"
+    )
+    ingest_shared_group: str = Field(
+        default="lifeline-ingest", description="MQTT shared-subscription group of ingest workers"
+    )
+    instance: str = Field(
+        default_factory=socket.gethostname,
+        description="this process's name: part of MQTT client ids and the spool directory",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -1,0 +1,160 @@
+"""``RulesService``: one scaled-out rules worker (``lifeline rules --partitions 0-7``).
+
+Consumes the internal record topics of the partitions it owns (persistent MQTT session,
+QoS 1, manual ack after ``AlertEngine.accept`` has saved every alert change) and answers
+alert actions for those partitions (see :mod:`alerts.remote`). Per-series rule state
+stays correct when several workers run because a partition is owned by exactly one
+worker and every record a rule's state depends on lands in the same partition.
+
+Records of one device may reach the partition through different ingest workers (a
+shared subscription spreads messages round-robin) and so slightly out of order; the
+engine ignores a record older than its series' newest (contract: late records do not
+move rules backwards). The worker therefore gathers messages for ``reorder_ms``
+(default 100 ms) and evaluates them sorted by event time. With EMQX, set the shared
+subscription strategy to ``hash_topic`` so one device always goes to one ingest worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+import aiomqtt
+import msgspec
+
+from alerts.engine import AlertEngine
+from alerts.remote import ActionReply, ActionRequest
+from lifeline.codec import decode_records
+from lifeline.errors import NotFoundError, TransitionError
+from lifeline.mqtt import BrokerAddress, Inbox
+from lifeline.partitions import INTERNAL_PREFIX, action_topic, records_topic
+from lifeline.records import Record
+
+__all__ = ["RulesService"]
+
+log = logging.getLogger(__name__)
+
+_REQUEST = msgspec.json.Decoder(ActionRequest)
+_ENCODER = msgspec.json.Encoder()
+
+
+class RulesService:
+    def __init__(
+        self,
+        engine: AlertEngine,
+        address: BrokerAddress,
+        *,
+        partitions: Iterable[int],
+        client_id: str,
+        prefix: str = INTERNAL_PREFIX,
+        reorder_ms: int = 100,
+    ) -> None:
+        self._engine = engine
+        self._address = address
+        self._partitions = sorted(set(partitions))
+        self._client_id = client_id
+        self._prefix = prefix
+        self._reorder_s = reorder_ms / 1000
+        self.ready = asyncio.Event()
+        self.records = 0
+
+    async def run(self) -> None:
+        """Consume until cancelled; reconnect with backoff when the broker goes away."""
+        backoff = 0.2
+        while True:
+            try:
+                await self._session()
+            except aiomqtt.MqttError as error:
+                log.warning("rules_broker_unavailable", extra={"error": str(error)})
+            except Exception:
+                # e.g. the alert store failed: unacked records come back on reconnect
+                log.exception("rules_session_failed")
+            finally:
+                self.ready.clear()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _session(self) -> None:
+        client = aiomqtt.Client(
+            self._address.host,
+            self._address.port,
+            username=self._address.username,
+            password=self._address.password,
+            identifier=self._client_id,
+            clean_session=False,
+        )
+        # Manual ack through paho, as in ingest/service.py: a record is acknowledged only
+        # after the engine has evaluated it and saved any alert change.
+        client._client.manual_ack_set(True)
+        async with client:
+            topics = [records_topic(p, self._prefix) for p in self._partitions]
+            topics += [action_topic(p, self._prefix) for p in self._partitions]
+            await client.subscribe([(t, 1) for t in topics])
+            self.ready.set()
+            log.info(
+                "rules_subscribed",
+                extra={"partitions": self._partitions, "client_id": self._client_id},
+            )
+            inbox = Inbox(client)
+            try:
+                while True:
+                    await self._round(client, inbox)
+            finally:
+                inbox.close()
+
+    async def _round(self, client: aiomqtt.Client, inbox: Inbox) -> None:
+        """Gather messages for the reorder window, evaluate them sorted, then ack."""
+        first = await inbox.get(None)
+        assert first is not None
+        messages = [first]
+        deadline = asyncio.get_running_loop().time() + self._reorder_s
+        while len(messages) < 1000:
+            remaining = deadline - asyncio.get_running_loop().time()
+            message = await inbox.get(remaining) if remaining > 0 else None
+            if message is None:
+                break
+            messages.append(message)
+        records: list[Record] = []
+        for message in messages:
+            payload = message.payload
+            data = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
+            if "/actions/" in message.topic.value:
+                await self._answer(client, data)
+            else:
+                records += self._decode(data)
+        await self._engine.accept(records)  # sorts by event time
+        self.records += len(records)
+        for message in messages:
+            if message.qos > 0:
+                client._client.ack(message.mid, message.qos)
+
+    @staticmethod
+    def _decode(data: bytes) -> list[Record]:
+        try:
+            return decode_records(data)
+        except msgspec.DecodeError:
+            log.error("rules_bad_record_batch", extra={"bytes": len(data)})
+            return []
+
+    async def _answer(self, client: aiomqtt.Client, data: bytes) -> None:
+        try:
+            request = _REQUEST.decode(data)
+        except msgspec.DecodeError:
+            log.error("rules_bad_action_request", extra={"bytes": len(data)})
+            return
+        try:
+            alert = await self._engine.act(
+                request.alert_id,
+                request.action,
+                request.actor,
+                request.note,
+                shelve_ms=request.shelve_ms,
+                assignee=request.assignee,
+            )
+            reply = ActionReply(request.request_id, ok=True, alert=alert)
+        except NotFoundError as error:
+            reply = ActionReply(request.request_id, False, error="not_found", detail=str(error))
+        except TransitionError as error:
+            reply = ActionReply(request.request_id, False, error="transition", detail=str(error))
+        await client.publish(request.reply_to, _ENCODER.encode(reply), qos=1)
