@@ -1,0 +1,130 @@
+"""Records as InfluxDB line protocol (timestamps in milliseconds, ``precision=ms``).
+
+Pure functions: :func:`encode_records` turns a batch of records into lines following
+the schema of :mod:`store.influx_schema`. Escaping follows the line protocol spec:
+measurement names escape ``,`` and space; tag keys, tag values and field keys escape
+``,``, ``=`` and space; string field values escape ``"`` and ``\\``. InfluxDB 1.x keeps
+a backslash in a tag value literally, so optional tag values holding a backslash or a
+line break (which no escaping can carry) are left out rather than mangled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from lifeline.ids import is_valid_id
+from lifeline.records import PRESENCE_SLOT_MS, Record, device_events, numeric_fields
+from lifeline.registry import Registry
+from lifeline.topics import RecordKind
+from store.influx_schema import EVENT, MEASUREMENT_OF_KIND, PRESENCE, SEEN, encode_detail
+
+__all__ = [
+    "encode_records",
+    "escape_key",
+    "escape_measurement",
+    "escape_string_field",
+    "format_float",
+]
+
+log = logging.getLogger(__name__)
+
+_KEY_ESCAPES: Final = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
+_MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})
+_STRING_ESCAPES: Final = str.maketrans({"\\": "\\\\", '"': '\\"'})
+_UNSAFE_TAG_CHARS: Final = frozenset("\\\n\r")
+
+
+def escape_key(value: str) -> str:
+    """A tag key, tag value or field key."""
+    return value.translate(_KEY_ESCAPES)
+
+
+def escape_measurement(value: str) -> str:
+    return value.translate(_MEASUREMENT_ESCAPES)
+
+
+def escape_string_field(value: str) -> str:
+    """A string field value, quotes included."""
+    return '"' + value.translate(_STRING_ESCAPES) + '"'
+
+
+def format_float(value: float) -> str:
+    """A float field value (``repr`` is exact and InfluxDB parses its exponent form)."""
+    return repr(float(value))
+
+
+def encode_records(records: Sequence[Record], registry: Registry | None = None) -> list[str]:
+    """Line protocol for ``records``: one data point per record with numeric content,
+    one event point per record with device events, and per written source (and the
+    enterprise of a station) one ``seen`` point at its newest ts in this batch and one
+    ``presence`` point per PRESENCE_SLOT_MS slot it sent in.
+
+    Raises ``ValueError`` for a source id that breaks the contract's id pattern.
+    """
+    lines: list[str] = []
+    newest: dict[str, int] = {}
+    slots: set[tuple[str, int]] = set()
+    tag_cache: dict[tuple[RecordKind, str, str | None], str] = {}
+    for record in records:
+        source, ts = record.source_id, record.ts_ms
+        key = (record.kind, source, record.enterprise_id)
+        tags = tag_cache.get(key)
+        if tags is None:
+            tags = tag_cache[key] = _tags(record, registry)
+        fields = numeric_fields(record)
+        if fields:
+            body = ",".join(f"{escape_key(m)}={format_float(v)}" for m, v in fields)
+            lines.append(f"{MEASUREMENT_OF_KIND[record.kind]},{tags} {body} {ts}")
+        events = device_events(record)
+        if events:
+            body = ",".join(
+                f"{escape_key(e.type)}={escape_string_field(encode_detail(e.detail))}"
+                for e in events
+            )
+            lines.append(f"{EVENT},source_id={escape_key(source)} {body} {ts}")
+        slot = ts - ts % PRESENCE_SLOT_MS
+        for who in (source, record.enterprise_id):
+            if who is not None:
+                if newest.get(who, -1) < ts:
+                    newest[who] = ts
+                slots.add((who, slot))
+    lines.extend(f"{SEEN},source_id={escape_key(who)} n=1i {ts}" for who, ts in newest.items())
+    lines.extend(f"{PRESENCE},source_id={escape_key(who)} n=1i {slot}" for who, slot in slots)
+    return lines
+
+
+def _tags(record: Record, registry: Registry | None) -> str:
+    """The sorted tag set of a record's data point (sorted tags are cheaper to index)."""
+    source = record.source_id
+    if not is_valid_id(source):
+        raise ValueError(f"source id {source!r} breaks the id pattern")
+    tags: dict[str, str | None] = {"source_id": source}
+    kind = record.kind
+    if kind is RecordKind.STATION_TELEMETRY:
+        enterprise = record.enterprise_id
+        if enterprise is None and registry is not None:
+            enterprise = registry.enterprise_of(source)
+        tags["enterprise_id"] = enterprise
+    if registry is not None:
+        tags["district"] = registry.district_of(source)
+        if kind is not RecordKind.STATION_TELEMETRY:
+            tags["owner"] = registry.owner_of(source)
+    return ",".join(
+        f"{escape_key(k)}={escape_key(v)}" for k, v in sorted(_safe(tags.items(), source))
+    )
+
+
+def _safe(
+    tags: Iterable[tuple[str, str | None]], source: str
+) -> Iterable[tuple[str, str]]:
+    for key, value in tags:
+        if not value:
+            continue
+        if _UNSAFE_TAG_CHARS.intersection(value):
+            log.warning(
+                "influx_tag_skipped", extra={"source_id": source, "tag": key, "value": value}
+            )
+            continue
+        yield key, value
