@@ -1,8 +1,16 @@
-"""Binary encoding of validated records between Lifeline processes (msgpack).
+"""Binary encoding of a batch of validated records between Lifeline processes and in
+the spool: msgpack, exact round trip (never on the wire contract).
 
-The record body is a union of four structs; msgpack carries no type tag, so each record
-travels as ``[kind, source_id, ts_ms, enterprise_id, utility_id, body]`` and the body is
-decoded by kind. Used on the internal record topics (and nowhere on the wire contract).
+``Record.body`` is an untagged union of four structs, which msgspec cannot decode on
+its own, so each record is written as a small envelope (an array)::
+
+    [kind, source_id, ts_ms, enterprise_id, utility_id, body]
+
+and ``body`` is decoded with the struct type that ``kind`` names. Bodies are turned
+into builtins first, so a ``ts`` that arrived as RFC 3339 keeps its UTC offset (msgpack's
+timestamp extension would normalise it to UTC) and one that arrived as epoch
+milliseconds stays an ``int``: ``decode_records(encode_records(rs)) == rs`` field by field.
+Body fields that are ``None`` are left out (they all default to ``None``).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from lifeline.topics import RecordKind
 __all__ = ["decode_records", "encode_records"]
 
 
-class _Wire(msgspec.Struct, array_like=True):
+class _Entry(msgspec.Struct, array_like=True, frozen=True):
     kind: RecordKind
     source_id: str
     ts_ms: int
@@ -28,42 +36,49 @@ class _Wire(msgspec.Struct, array_like=True):
     body: msgspec.Raw
 
 
-_BODY: Final[dict[RecordKind, msgspec.msgpack.Decoder[Body]]] = {
+_BODY_DECODERS: Final[dict[RecordKind, msgspec.msgpack.Decoder[Body]]] = {
     RecordKind.GAS_READING: msgspec.msgpack.Decoder(GasReading),
     RecordKind.GAS_EVENT: msgspec.msgpack.Decoder(GasEvent),
     RecordKind.METER_READING: msgspec.msgpack.Decoder(MeterReading),
     RecordKind.STATION_TELEMETRY: msgspec.msgpack.Decoder(StationTelemetry),
 }
+_ENTRIES: Final = msgspec.msgpack.Decoder(list[_Entry])
 _ENCODER: Final = msgspec.msgpack.Encoder()
-_DECODER: Final = msgspec.msgpack.Decoder(list[_Wire])
 
 
 def encode_records(records: Sequence[Record]) -> bytes:
+    """One batch as msgpack bytes (see the module docstring for the layout)."""
     return _ENCODER.encode(
         [
-            _Wire(
-                r.kind,
+            (
+                r.kind.value,
                 r.source_id,
                 r.ts_ms,
                 r.enterprise_id,
                 r.utility_id,
-                msgspec.Raw(_ENCODER.encode(r.body)),
+                _body_fields(r.body),
             )
             for r in records
         ]
     )
 
 
-def decode_records(data: bytes) -> list[Record]:
-    """Inverse of :func:`encode_records`; raises msgspec.DecodeError on foreign bytes."""
+def _body_fields(body: Body) -> dict[str, object]:
+    # Optional fields all default to None: leaving them out halves a station record.
+    fields: dict[str, object] = msgspec.to_builtins(body)
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def decode_records(data: bytes | memoryview) -> list[Record]:
+    """The records of :func:`encode_records`; raises ``msgspec.DecodeError`` if malformed."""
     return [
         Record(
-            w.kind,
-            w.source_id,
-            w.ts_ms,
-            _BODY[w.kind].decode(w.body),
-            w.enterprise_id,
-            w.utility_id,
+            kind=e.kind,
+            source_id=e.source_id,
+            ts_ms=e.ts_ms,
+            body=_BODY_DECODERS[e.kind].decode(e.body),
+            enterprise_id=e.enterprise_id,
+            utility_id=e.utility_id,
         )
-        for w in _DECODER.decode(data)
+        for e in _ENTRIES.decode(data)
     ]

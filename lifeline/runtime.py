@@ -35,6 +35,7 @@ from alerts.rules import load_rules
 from alerts.service import RulesService
 from api.app import create_app
 from api.deps import ApiDeps, ComponentHealth, HealthReport
+from api.ops import create_ops_app
 from api.remote import MqttActionsBridge
 from ingest.config import BatchConfig, MqttConfig
 from ingest.record_sink import MqttRecordSink
@@ -158,12 +159,12 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-def _api_server(app: Any, settings: Settings) -> _QuietServer:
+def _api_server(app: Any, settings: Settings, port: int | None = None) -> _QuietServer:
     return _QuietServer(
         uvicorn.Config(
             app,
             host=settings.api_host,
-            port=settings.api_port,
+            port=settings.api_port if port is None else port,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -417,9 +418,22 @@ async def run_ingest(settings: Settings) -> None:
             sink,
             batch=BatchConfig.from_settings(settings),
         )
+
+        def health() -> HealthReport:
+            subscribed = ingest.ready.is_set()
+            report = {
+                "ingest": ComponentHealth(subscribed, "subscribed" if subscribed else "connecting")
+            }
+            if (store := _store_health(telemetry)) is not None:
+                report["telemetry_store"] = store
+            return report
+
+        ops = _api_server(
+            create_ops_app(health, "lifeline ingest"), settings, settings.metrics_port
+        )
         log.info("lifeline_ingest", extra={"client_id": client_id, "store": settings.store})
         await _run_until_stopped(
-            _stop_on_signals(), {"ingest": ingest.run(), **_background(telemetry)}
+            _stop_on_signals(), {"ingest": ingest.run(), **_background(telemetry)}, ops
         )
     finally:
         await closing.close()
@@ -460,10 +474,20 @@ async def run_rules(settings: Settings) -> None:
         await engine.start()
         closing.add(engine.stop)
         service = RulesService(engine, address, partitions=owned, client_id=f"lifeline-rules-{tag}")
+
+        def health() -> HealthReport:
+            subscribed = service.ready.is_set()
+            return {
+                "rules": ComponentHealth(subscribed, f"partitions {settings.rules_partitions}"),
+                "alert_publisher": ComponentHealth(publisher.connected, ""),
+            }
+
+        ops = _api_server(create_ops_app(health, "lifeline rules"), settings, settings.metrics_port)
         log.info("lifeline_rules", extra={"partitions": sorted(owned)})
         await _run_until_stopped(
             _stop_on_signals(),
             {"alert-publisher": publisher.run(), "engine": engine.run(), "rules": service.run()},
+            ops,
         )
     finally:
         await closing.close()

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     topic_prefix: str = DEFAULT_PREFIX
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    metrics_port: int = Field(
+        default=9100, description="/healthz and /metrics of the ingest and rules workers"
+    )
     store: str = Field(
         default="sqlite://",
         description="telemetry store: sqlite:// (data_dir/telemetry.db), sqlite:///PATH, "

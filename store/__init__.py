@@ -1,7 +1,9 @@
 """Embedded SQLite stores: telemetry (``telemetry.db``), alerts, dead letters and the
-registry (``lifeline.db``). Each class takes a path and creates its own tables."""
+registry (``lifeline.db``). Each class takes a path and creates its own tables.
+:class:`InfluxTelemetryStore` is the production telemetry store (InfluxDB HTTP API)."""
 
-from store.errors import AlertConflictError
+from store.errors import AlertConflictError, StoreRequestError, StoreUnavailableError
+from store.influx_telemetry import InfluxTelemetryStore
 from store.sqlite_alerts import SqliteAlertStore
 from store.sqlite_deadletters import SqliteDeadLetterStore
 from store.sqlite_registry import SqliteRegistryStore
@@ -9,8 +11,11 @@ from store.sqlite_telemetry import SqliteTelemetryStore
 
 __all__ = [
     "AlertConflictError",
+    "InfluxTelemetryStore",
     "SqliteAlertStore",
     "SqliteDeadLetterStore",
     "SqliteRegistryStore",
     "SqliteTelemetryStore",
+    "StoreRequestError",
+    "StoreUnavailableError",
 ]

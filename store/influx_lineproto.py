@@ -18,7 +18,15 @@ from lifeline.ids import is_valid_id
 from lifeline.records import PRESENCE_SLOT_MS, Record, device_events, numeric_fields
 from lifeline.registry import Registry
 from lifeline.topics import RecordKind
-from store.influx_schema import EVENT, MEASUREMENT_OF_KIND, PRESENCE, SEEN, encode_detail
+from store.influx_schema import (
+    EVENT,
+    EVENT_FIELDS,
+    MEASUREMENT_OF_KIND,
+    MEASUREMENTS_OF_METRIC,
+    PRESENCE,
+    SEEN,
+    encode_detail,
+)
 
 __all__ = [
     "encode_records",
@@ -34,6 +42,10 @@ _KEY_ESCAPES: Final = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})
 _STRING_ESCAPES: Final = str.maketrans({"\\": "\\\\", '"': '\\"'})
 _UNSAFE_TAG_CHARS: Final = frozenset("\\\n\r")
+# Field keys come from a fixed set: escape each once ("name=").
+_FIELD_PREFIX: Final[dict[str, str]] = {
+    name: name.translate(_KEY_ESCAPES) + "=" for name in (*MEASUREMENTS_OF_METRIC, *EVENT_FIELDS)
+}
 
 
 def escape_key(value: str) -> str:
@@ -75,13 +87,15 @@ def encode_records(records: Sequence[Record], registry: Registry | None = None) 
             tags = tag_cache[key] = _tags(record, registry)
         fields = numeric_fields(record)
         if fields:
-            body = ",".join(f"{escape_key(m)}={format_float(v)}" for m, v in fields)
+            body = ",".join([_field_prefix(m) + repr(v) for m, v in fields])
             lines.append(f"{MEASUREMENT_OF_KIND[record.kind]},{tags} {body} {ts}")
         events = device_events(record)
         if events:
             body = ",".join(
-                f"{escape_key(e.type)}={escape_string_field(encode_detail(e.detail))}"
-                for e in events
+                [
+                    _field_prefix(e.type) + escape_string_field(encode_detail(e.detail))
+                    for e in events
+                ]
             )
             lines.append(f"{EVENT},source_id={escape_key(source)} {body} {ts}")
         slot = ts - ts % PRESENCE_SLOT_MS
@@ -93,6 +107,11 @@ def encode_records(records: Sequence[Record], registry: Registry | None = None) 
     lines.extend(f"{SEEN},source_id={escape_key(who)} n=1i {ts}" for who, ts in newest.items())
     lines.extend(f"{PRESENCE},source_id={escape_key(who)} n=1i {slot}" for who, slot in slots)
     return lines
+
+
+def _field_prefix(name: str) -> str:
+    prefix = _FIELD_PREFIX.get(name)
+    return prefix if prefix is not None else escape_key(name) + "="
 
 
 def _tags(record: Record, registry: Registry | None) -> str:
@@ -116,9 +135,7 @@ def _tags(record: Record, registry: Registry | None) -> str:
     )
 
 
-def _safe(
-    tags: Iterable[tuple[str, str | None]], source: str
-) -> Iterable[tuple[str, str]]:
+def _safe(tags: Iterable[tuple[str, str | None]], source: str) -> Iterable[tuple[str, str]]:
     for key, value in tags:
         if not value:
             continue

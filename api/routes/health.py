@@ -9,19 +9,20 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from api.deps import ComponentHealth, Deps, HealthReport
+from api.deps import ComponentHealth, Deps, HealthCheck, HealthReport
 from api.schemas.health import ComponentOut, HealthOut
 
-__all__ = ["router"]
+__all__ = ["health_response", "metrics_response", "report_of", "router"]
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
 
 
-async def _report(deps: Deps) -> HealthReport:
+async def report_of(check: HealthCheck) -> HealthReport:
+    """Run a health check (sync or async); a crashing check reports itself as down."""
     try:
-        result = deps.health()
+        result = check()
         return await result if inspect.isawaitable(result) else result
     except Exception as exc:
         log.exception("api_health_check_failed")
@@ -35,7 +36,11 @@ async def _report(deps: Deps) -> HealthReport:
     responses={503: {"model": HealthOut, "description": "a component is down"}},
 )
 async def healthz(deps: Deps) -> JSONResponse:
-    report = await _report(deps)
+    return health_response(await report_of(deps.health))
+
+
+def health_response(report: HealthReport) -> JSONResponse:
+    """200 with every component, or 503 when one is down."""
     ok = all(c.ok for c in report.values())
     body = HealthOut(
         status="ok" if ok else "unavailable",
@@ -46,4 +51,8 @@ async def healthz(deps: Deps) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics() -> Response:
+    return metrics_response()
+
+
+def metrics_response() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
