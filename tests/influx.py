@@ -31,6 +31,7 @@ class InfluxServer:
     port: int
     config: Path
     database: str
+    admin: tuple[str, str] | None = None  # user and password when auth is enabled
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -43,6 +44,7 @@ class InfluxServer:
             f"{self.url}/query",
             params={"db": self.database, "epoch": "ms"},
             data={"q": statement},
+            auth=self.admin,
             timeout=10,
         )
         response.raise_for_status()
@@ -85,7 +87,7 @@ class InfluxServer:
         raise TimeoutError(f"influxd did not answer /ping on {self.url} after {timeout}s")
 
 
-def _config(workdir: Path, http_port: int, rpc_port: int) -> str:
+def _config(workdir: Path, http_port: int, rpc_port: int, auth: bool) -> str:
     return f"""\
 reporting-disabled = true
 bind-address = "127.0.0.1:{rpc_port}"
@@ -105,7 +107,7 @@ bind-address = "127.0.0.1:{rpc_port}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:{http_port}"
-  auth-enabled = false
+  auth-enabled = {"true" if auth else "false"}
   log-enabled = false
   max-row-limit = 0
 
@@ -121,8 +123,11 @@ bind-address = "127.0.0.1:{rpc_port}"
 
 
 @contextlib.contextmanager
-def run_influxdb(workdir: Path, database: str = DATABASE) -> Iterator[InfluxServer]:
-    """An ``influxd`` on free loopback ports with ``database`` created."""
+def run_influxdb(
+    workdir: Path, database: str = DATABASE, admin: tuple[str, str] | None = None
+) -> Iterator[InfluxServer]:
+    """An ``influxd`` on free loopback ports with ``database`` created. With ``admin``
+    (user, password) authentication is on and that admin user is created first."""
     require_binary("influxd", "/usr/bin/influxd")
     workdir.mkdir(parents=True, exist_ok=True)
     http_port = free_port()
@@ -130,10 +135,19 @@ def run_influxdb(workdir: Path, database: str = DATABASE) -> Iterator[InfluxServ
     while rpc_port == http_port:
         rpc_port = free_port()
     config = workdir / "influxdb.conf"
-    config.write_text(_config(workdir, http_port, rpc_port))
-    server = InfluxServer("127.0.0.1", http_port, config, database)
+    config.write_text(_config(workdir, http_port, rpc_port, admin is not None))
+    server = InfluxServer("127.0.0.1", http_port, config, database, admin)
     try:
         server.start()
+        if admin is not None:  # allowed without credentials while no user exists
+            user, password = admin
+            httpx.post(
+                f"{server.url}/query",
+                data={
+                    "q": f"CREATE USER \"{user}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES"
+                },
+                timeout=10,
+            ).raise_for_status()
         server.create_database(database)
         yield server
     finally:

@@ -11,6 +11,7 @@ import gzip
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from lifeline.topics import RecordKind
 from store import InfluxTelemetryStore, StoreRequestError, StoreUnavailableError
 from store.influx_http import InfluxHttp
 from store.influx_lineproto import encode_records
-from tests.influx import InfluxServer
+from tests.influx import InfluxServer, run_influxdb
 from tests.services import free_port
 from tests.store.factories import T0, gas, station
 
@@ -284,3 +285,24 @@ async def test_registry_tags_are_written_for_district_queries(influxdb: InfluxSe
     )
     assert _scalar(influxdb, by_district) == 1
     assert _scalar(influxdb, by_enterprise) == 1
+
+
+async def test_basic_auth_reaches_a_server_with_authentication(tmp_path: Path) -> None:
+    with run_influxdb(tmp_path / "influxdb", admin=("admin", "s3cret")) as server:
+        server.query("CREATE USER \"lifeline\" WITH PASSWORD 'pw'")
+        server.query('GRANT ALL ON "lifeline" TO "lifeline"')
+        good = InfluxTelemetryStore(server.url, server.database, username="lifeline", password="pw")
+        bad = InfluxTelemetryStore(server.url, server.database, username="lifeline", password="x")
+        anonymous = InfluxTelemetryStore(server.url, server.database)
+        try:
+            await good.write([gas("GAS-0001", T0, 1.0)])
+            assert await good.count() == 1
+            for store in (bad, anonymous):
+                with pytest.raises(StoreRequestError) as caught:
+                    await store.write([gas("GAS-0001", T0, 1.0)])
+                assert caught.value.status == 401
+                with pytest.raises(StoreRequestError):
+                    await store.count()
+        finally:
+            for store in (good, bad, anonymous):
+                await store.close()
