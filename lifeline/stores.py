@@ -25,6 +25,11 @@ from store import SqliteTelemetryStore
 
 __all__ = ["StoreUrl", "open_telemetry_store", "parse_store_url"]
 
+# An InfluxDB request gives up before the spool does, so a write the spool abandoned is
+# never still queued inside the store's batcher (no hidden second copy in memory).
+_INFLUX_TIMEOUT_S = 5.0
+_SPOOL_AFTER_S = 8.0
+
 
 @dataclass(frozen=True)
 class StoreUrl:
@@ -74,9 +79,12 @@ def open_telemetry_store(
         password=settings.influx_password.get_secret_value() if settings.influx_password else None,
         token=settings.influx_token.get_secret_value() if settings.influx_token else None,
         registry=registry,
+        timeout_s=_INFLUX_TIMEOUT_S,
     )
     if not spool:
         return influx
     directory = settings.data_dir / "spool" / settings.instance
     directory.mkdir(parents=True, exist_ok=True)
-    return SpoolingTelemetryStore(influx, directory, max_bytes=settings.spool_max_bytes)
+    return SpoolingTelemetryStore(
+        influx, directory, max_bytes=settings.spool_max_bytes, write_timeout_s=_SPOOL_AFTER_S
+    )

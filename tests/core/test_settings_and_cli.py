@@ -51,3 +51,16 @@ def test_up_simulate_with_a_scenario_injects_only_that() -> None:
     )
     flags = _simulation_flags(args)
     assert flags == ["--scenario=gas_leak_ramp:GAS-0042@+1m"]
+
+
+def test_store_urls_name_sqlite_files_and_influx_databases(tmp_path: Path) -> None:
+    from lifeline.stores import parse_store_url
+
+    assert parse_store_url("sqlite://", tmp_path).path == tmp_path / "telemetry.db"
+    assert parse_store_url("sqlite:///var/x.db", tmp_path).path == Path("/var/x.db")
+    influx = parse_store_url("influx://db.local:8087/lifeline", tmp_path)
+    assert (influx.base_url, influx.database) == ("http://db.local:8087", "lifeline")
+    assert parse_store_url("influx://h/db", tmp_path, tls=True).base_url == "https://h:8086"
+    for bad in ("influx://h:8086/", "influx://h/a/b", "postgres://h/db"):
+        with pytest.raises(ConfigError):
+            parse_store_url(bad, tmp_path)
