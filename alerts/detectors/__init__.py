@@ -1,0 +1,1 @@
+"""Streaming anomaly detectors (see base.py for the interface)."""
