@@ -6,6 +6,7 @@
     lifeline ingest    one ingest worker (scaled out; shared MQTT subscription)
     lifeline rules     one rules worker owning some record partitions (scaled out)
     lifeline api       the API/dashboard alone (scaled out)
+    lifeline detect    score CSV series with the shipped anomaly detector
 
 Every flag also has a ``LIFELINE_*`` environment variable (see lifeline/settings.py).
 """
@@ -122,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--api-host", help="API bind address (LIFELINE_API_HOST)")
     api.add_argument("--api-port", type=int, help="API port (LIFELINE_API_PORT)")
 
+    detect = sub.add_parser(
+        "detect",
+        help="score CSV series with the shipped anomaly detector (lifeline detect DATA OUT)",
+        add_help=False,
+    )
+    detect.add_argument("rest", nargs=argparse.REMAINDER)
+
     broker = sub.add_parser("broker", help="run the embedded amqtt broker alone")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
@@ -222,6 +230,11 @@ def _role(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["detect"]:  # its own parser: lifeline detect DATA_DIR RESULTS_DIR [...]
+        from alerts.detect_cli import main as detect_main
+
+        return detect_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "up":
         return _up(args)

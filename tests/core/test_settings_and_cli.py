@@ -64,3 +64,16 @@ def test_store_urls_name_sqlite_files_and_influx_databases(tmp_path: Path) -> No
     for bad in ("influx://h:8086/", "influx://h/a/b", "postgres://h/db"):
         with pytest.raises(ConfigError):
             parse_store_url(bad, tmp_path)
+
+
+def test_lifeline_detect_is_dispatched_to_the_detector_command(tmp_path: Path) -> None:
+    from lifeline.cli import main
+
+    data = tmp_path / "in" / "site"
+    data.mkdir(parents=True)
+    rows = "\n".join(f"2026-01-01 00:{m:02d}:00,{m % 3}" for m in range(30))
+    (data / "s.csv").write_text("timestamp,value\n" + rows + "\n")
+    assert main(["detect", str(tmp_path / "in"), str(tmp_path / "out"), "--quiet"]) == 0
+    header, *lines = (tmp_path / "out" / "site" / "s.csv").read_text().splitlines()
+    assert header == "timestamp,value,anomaly_score,alert"
+    assert len(lines) == 30
