@@ -1,4 +1,5 @@
-# Lifeline: `make run` starts the embedded stack with simulators, `make test` runs the suite.
+# Lifeline: `make run` starts the embedded stack with simulators in development mode (demo
+# API accounts, open embedded broker; docs/security.md), `make test` runs the suite.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/lifeline up --simulate
+	$(BIN)/lifeline up --simulate --dev
 
 lint: venv
 	$(BIN)/ruff check .

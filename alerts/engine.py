@@ -2,8 +2,9 @@
 
 It is the ingester's sink (``accept``), the API's :class:`lifeline.ports.AlertActions`
 (``act``) and owns every open alert (one per ``(source_id, rule)``). It is thin: the
-machines (``threshold``, ``events``, ``stuck``, ``deadman``) and the lifecycle are pure;
-the engine keeps their states, applies their evaluations and does the I/O.
+machines (``threshold``, ``events``, ``stuck``, ``deadman``, ``anomaly``) and the
+lifecycle are pure; the engine keeps their states, applies their evaluations and does
+the I/O.
 
 Order of a change: the lifecycle transition is saved to the store with its audit entry,
 then notified (each notifier failure is logged and counted, never raised). A machine's
@@ -26,11 +27,22 @@ from typing import Final
 
 import msgspec
 
-from alerts import deadman, events, lifecycle, stuck, threshold
+from alerts import anomaly, deadman, events, lifecycle, stuck, threshold
+from alerts.detector_registry import AnyDetector, build_detector
 from alerts.evaluation import Evaluation, combine
 from alerts.metrics import AlertMetrics
 from alerts.payload import alert_event
-from alerts.rules import DeadmanRule, EventRule, EventSpec, Level, RuleSet, StuckRule, ThresholdRule
+from alerts.rules import (
+    AnomalyRule,
+    DeadmanRule,
+    EventRule,
+    EventSpec,
+    Level,
+    Rule,
+    RuleSet,
+    StuckRule,
+    ThresholdRule,
+)
 from alerts.snapshot import RuleStates, load_snapshot, save_snapshot
 from alerts.source_state import SourceState, source_state
 from lifeline.alert import (
@@ -110,6 +122,7 @@ class AlertEngine:
         self._stucks: dict[SourceKind, list[StuckRule]] = {}
         self._event_rules: dict[SourceKind, list[tuple[ThresholdRule | EventRule, EventSpec]]] = {}
         self._deadmen: dict[SourceKind, list[DeadmanRule]] = {}
+        self._anomalies: dict[SourceKind, list[tuple[AnomalyRule, AnyDetector]]] = {}
         for rule in rules.rules:
             if isinstance(rule, ThresholdRule):
                 self._thresholds.setdefault(rule.kind, []).append(rule)
@@ -119,6 +132,9 @@ class AlertEngine:
                 self._event_rules.setdefault(rule.kind, []).append((rule, rule.events))
             elif isinstance(rule, StuckRule):
                 self._stucks.setdefault(rule.kind, []).append(rule)
+            elif isinstance(rule, AnomalyRule):
+                detector = build_detector(rule.detector, rule.inputs, rule.params)
+                self._anomalies.setdefault(rule.kind, []).append((rule, detector))
             else:
                 self._deadmen.setdefault(rule.kind, []).append(rule)
 
@@ -264,8 +280,40 @@ class AlertEngine:
             await self._apply(stuck_rule, source, kind, evaluation, ts)
             if stuck_state is not None:
                 stuck_table[source] = stuck_state
+        for anomaly_rule, detector in self._anomalies.get(kind, ()):
+            await self._evaluate_anomaly(anomaly_rule, detector, source, kind, metrics, ts)
         await self._evaluate_events(record, kind)
         await self._evaluate_seen(record, kind)
+
+    async def _evaluate_anomaly(
+        self,
+        rule: AnomalyRule,
+        detector: AnyDetector,
+        source: str,
+        kind: SourceKind,
+        metrics: dict[str, float],
+        ts: int,
+    ) -> None:
+        inputs: float | dict[str, float]
+        if rule.metric is not None:
+            value = metrics.get(rule.metric)
+            if value is None:
+                return
+            inputs = value
+        else:
+            inputs = {m: metrics[m] for m in rule.metrics if m in metrics}
+            if not inputs:
+                return
+        table = self._states.anomaly.setdefault(rule.name, {})
+        state, evaluation = anomaly.update(table.get(source), ts, inputs, rule, detector, source)
+        if evaluation is not None and (
+            evaluation.active
+            or (source, rule.name) in self._open
+            or source in self._states.closed_active.get(rule.name, ())
+        ):  # most records are normal with nothing to reconcile: skip _apply then
+            await self._apply(rule, source, kind, evaluation, ts)
+        if state is not None:
+            table[source] = state
 
     async def _evaluate_events(self, record: Record, kind: SourceKind) -> None:
         body = record.body
@@ -366,7 +414,7 @@ class AlertEngine:
 
     async def _apply(
         self,
-        rule: ThresholdRule | EventRule | StuckRule | DeadmanRule,
+        rule: Rule,
         source: str,
         kind: SourceKind,
         evaluation: Evaluation | None,
@@ -393,7 +441,7 @@ class AlertEngine:
 
     async def _hold(
         self,
-        rule: ThresholdRule | EventRule | StuckRule | DeadmanRule,
+        rule: Rule,
         key: Key,
         kind: SourceKind,
         evaluation: Evaluation,
@@ -515,12 +563,15 @@ class AlertEngine:
         note: str | None = None,
         shelve_ms: int | None = None,
         assignee: str | None = None,
+        cause: str | None = None,
     ) -> Alert:
         """Apply an operator action; raises NotFoundError or TransitionError."""
         try:
             action = AlertAction(action)
         except ValueError:
             raise TransitionError(f"unknown action {action!r}") from None
+        if cause is not None and action is not AlertAction.CLOSE:
+            raise TransitionError(f"a cause is given with close only, not with {action}")
         async with self._lock:
             now = self._clock.now_ms()
             key = self._by_id.get(alert_id)
@@ -534,7 +585,9 @@ class AlertEngine:
                 if alert.state in OPEN_STATES:  # not loaded (started without start()?)
                     self._remember(alert)
             assert key is not None
-            new, entry = self._transition(alert, action, actor, now, note, shelve_ms, assignee)
+            new, entry = self._transition(
+                alert, action, actor, now, note, shelve_ms, assignee, cause
+            )
             if new.state is AlertState.CLOSED and alert.condition_active:
                 self._states.closed_active.setdefault(alert.rule, set()).add(alert.source_id)
             return await self._commit(key, new, entry, notify=True)
@@ -548,6 +601,7 @@ class AlertEngine:
         note: str | None,
         shelve_ms: int | None,
         assignee: str | None,
+        cause: str | None = None,
     ) -> lifecycle.Transition:
         if action is AlertAction.ACK:
             return lifecycle.ack(alert, actor, now, note)
@@ -563,7 +617,7 @@ class AlertEngine:
         if action is AlertAction.UNSHELVE:
             return lifecycle.unshelve(alert, actor, now, note)
         if action is AlertAction.CLOSE:
-            return lifecycle.close(alert, actor, now, note)
+            return lifecycle.close(alert, actor, now, note, cause)
         if action is AlertAction.OUT_OF_SERVICE:
             return lifecycle.out_of_service(alert, actor, now, note)
         if action is AlertAction.RETURN_TO_SERVICE:

@@ -22,7 +22,8 @@ Operator::
     out_of_service   active_*/cleared_unacked/shelved -> out_of_service
     return           out_of_service -> active_unacked if condition active, else closed
     close            any open state -> closed (if the condition is still active the
-                     engine does not re-raise until it clears and trips again)
+                     engine does not re-raise until it clears and trips again), with an
+                     optional resolution ``cause`` kept on the alert and its audit entry
     assign           any open state, state unchanged, ``assigned_to`` set
 """
 
@@ -37,6 +38,7 @@ from lifeline.alert import (
     AlertCategory,
     AlertState,
     AuditEntry,
+    ResolutionCause,
     Severity,
 )
 from lifeline.errors import TransitionError
@@ -64,6 +66,7 @@ Transition = tuple[Alert, AuditEntry]
 _ACTIVE = frozenset({AlertState.ACTIVE_UNACKED, AlertState.ACTIVE_ACKED})
 _SHELVABLE = frozenset({*_ACTIVE, AlertState.CLEARED_UNACKED})
 _SUPPRESSED = frozenset({AlertState.SHELVED, AlertState.OUT_OF_SERVICE})
+_CAUSES = frozenset(c.value for c in ResolutionCause)
 
 
 def _entry(
@@ -247,8 +250,15 @@ def return_to_service(alert: Alert, actor: str, now_ms: int, note: str | None = 
     return _back_to_service(alert, actor, now_ms, "return_to_service", note)
 
 
-def close(alert: Alert, actor: str, now_ms: int, note: str | None = None) -> Transition:
+def close(
+    alert: Alert, actor: str, now_ms: int, note: str | None = None, cause: str | None = None
+) -> Transition:
+    """Close; ``cause`` (a :class:`ResolutionCause` value) says what the crew found."""
     _require_open(alert, "close")
+    if cause is not None and cause not in _CAUSES:
+        raise TransitionError(
+            f"alert {alert.id}: unknown cause {cause!r} (known: {', '.join(sorted(_CAUSES))})"
+        )
     new = msgspec.structs.replace(
         alert,
         state=AlertState.CLOSED,
@@ -256,8 +266,10 @@ def close(alert: Alert, actor: str, now_ms: int, note: str | None = None) -> Tra
         shelved_until_ms=None,
         note=note if note is not None else alert.note,
         updated_at_ms=now_ms,
+        cause=cause,
     )
-    return new, _entry(alert, new, now_ms, actor, "close", note)
+    entry = _entry(alert, new, now_ms, actor, "close", note)
+    return new, msgspec.structs.replace(entry, cause=cause)
 
 
 def assign(

@@ -28,6 +28,7 @@ class ActionRequest(msgspec.Struct, frozen=True):
     note: str | None = None
     shelve_ms: int | None = None
     assignee: str | None = None
+    cause: str | None = None
 
 
 class ActionReply(msgspec.Struct, frozen=True):

@@ -7,6 +7,7 @@ A rules file is YAML with a list of rules, each tagged by ``type``::
       - type: event            # device events / meter alarm flags
       - type: stuck            # a value that does not change
       - type: deadman          # a source that stops sending
+      - type: anomaly          # a streaming detector's score (alerts/detector_registry.py)
 
 Everything is validated once, at load; a bad file raises :class:`ConfigError` naming the
 rule and the field. Unknown fields are errors (a typo must not silently disable a rule).
@@ -26,6 +27,7 @@ import msgspec
 import msgspec.yaml
 from msgspec import Meta
 
+from alerts.detector_registry import DETECTORS, ParamValue, build_detector
 from lifeline.alert import SEVERITY_RANK, AlertCategory, Severity
 from lifeline.errors import ConfigError
 from lifeline.ids import SourceKind
@@ -34,6 +36,7 @@ from lifeline.records import GAS_READING_FIELDS, METER_READING_FIELDS
 
 __all__ = [
     "DEFAULT_RULES_PATH",
+    "AnomalyRule",
     "DeadmanRule",
     "Direction",
     "EventRule",
@@ -71,6 +74,11 @@ THRESHOLD_FIELDS: Final = frozenset(
 EVENT_FIELDS: Final = frozenset({"source_id", "rule", "event", "severity", "detail"})
 STUCK_FIELDS: Final = frozenset({"source_id", "rule", "metric", "value", "duration_s", "records"})
 DEADMAN_FIELDS: Final = frozenset({"source_id", "rule", "silence_s", "timeout_s"})
+ANOMALY_FIELDS: Final = frozenset(
+    {"source_id", "rule", "metric", "detector", "score", "observed", "expected", "reason"}
+    | {"severity"}
+)
+Score = Annotated[float, Meta(ge=0.0, le=1.0)]
 
 
 class Direction(enum.StrEnum):
@@ -191,7 +199,44 @@ class DeadmanRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="
         return int(self.timeout_s * 1000)
 
 
-Rule = ThresholdRule | EventRule | StuckRule | DeadmanRule
+class AnomalyRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="anomaly"):
+    """A streaming detector's score (0..1) of a metric (``metric``) or of several
+    (``metrics``, multivariate detectors) against ``threshold``.
+
+    Raised after ``confirm_records`` consecutive records at or above ``threshold`` that
+    also span ``confirm_s``; cleared after ``clear_records`` consecutive records below
+    ``clear_threshold`` (default 0.8 × threshold) spanning ``clear_s``; after a clear no
+    re-raise within ``cooldown_s``. ``params`` are the detector's (validated by it)."""
+
+    name: RuleName
+    kind: SourceKind
+    detector: str
+    message: Template
+    metric: str | None = None
+    metrics: list[str] = []
+    params: dict[str, ParamValue] = {}
+    threshold: Annotated[float, Meta(gt=0.0, le=1.0)] = 0.5
+    clear_threshold: Score | None = None
+    confirm_records: Annotated[int, Meta(ge=1)] = 1
+    confirm_s: NonNegative = 0.0
+    clear_records: Annotated[int, Meta(ge=1)] = 1
+    clear_s: NonNegative = 0.0
+    cooldown_s: NonNegative = 0.0
+    severity: Severity = Severity.WARNING
+    category: AlertCategory = AlertCategory.ALARM
+    description: str = ""
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The metric(s) the detector reads."""
+        return (self.metric,) if self.metric is not None else tuple(self.metrics)
+
+    @property
+    def clear_below(self) -> float:
+        return 0.8 * self.threshold if self.clear_threshold is None else self.clear_threshold
+
+
+Rule = ThresholdRule | EventRule | StuckRule | DeadmanRule | AnomalyRule
 
 
 class _RulesFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -252,6 +297,8 @@ def _check(rule: Rule) -> None:
     elif isinstance(rule, StuckRule):
         _check_metric(rule.kind, rule.metric)
         _check_template(rule.message, STUCK_FIELDS)
+    elif isinstance(rule, AnomalyRule):
+        _check_anomaly(rule)
     else:
         _check_template(rule.message, DEADMAN_FIELDS)
 
@@ -304,6 +351,28 @@ def _check_events(kind: SourceKind, spec: EventSpec) -> None:
     _check_template(spec.message, EVENT_FIELDS)
 
 
+def _check_anomaly(rule: AnomalyRule) -> None:
+    spec = DETECTORS.get(rule.detector)
+    if spec is None:
+        raise ValueError(
+            f"unknown detector {rule.detector!r} (known: {', '.join(sorted(DETECTORS))})"
+        )
+    if spec.multi and (rule.metric is not None or not rule.metrics):
+        raise ValueError(f"detector {rule.detector} is multivariate: give metrics, not metric")
+    if not spec.multi and (rule.metric is None or rule.metrics):
+        raise ValueError(f"detector {rule.detector} is univariate: give metric, not metrics")
+    for metric in rule.inputs:
+        _check_metric(rule.kind, metric)
+    if rule.clear_below > rule.threshold:
+        raise ValueError("clear_threshold must not be above threshold")
+    build_detector(rule.detector, rule.inputs, rule.params)
+    _check_template(
+        rule.message,
+        ANOMALY_FIELDS,
+        {"expected": "0.0–1.0", "reason": "why", "detector": rule.detector},
+    )
+
+
 def _check_metric(kind: SourceKind, metric: str) -> None:
     known = METRICS[kind]
     if metric not in known:
@@ -312,7 +381,9 @@ def _check_metric(kind: SourceKind, metric: str) -> None:
         )
 
 
-def _check_template(template: str, allowed: frozenset[str]) -> None:
+def _check_template(
+    template: str, allowed: frozenset[str], strings: Mapping[str, str] | None = None
+) -> None:
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
     except ValueError as exc:
@@ -325,6 +396,7 @@ def _check_template(template: str, allowed: frozenset[str]) -> None:
         )
     sample: dict[str, object] = dict.fromkeys(allowed, 1.0)
     sample.update(source_id="X", rule="r", metric="m", event="e", severity="minor", detail="d")
+    sample.update(strings or {})
     try:
         template.format_map(sample)
     except (ValueError, TypeError, KeyError) as exc:

@@ -83,6 +83,7 @@ class RulesService:
             password=self._address.password,
             identifier=self._client_id,
             clean_session=False,
+            tls_context=self._address.tls_context(),
         )
         # Manual ack through paho, as in ingest/service.py: a record is acknowledged only
         # after the engine has evaluated it and saved any alert change.
@@ -151,6 +152,7 @@ class RulesService:
                 request.note,
                 shelve_ms=request.shelve_ms,
                 assignee=request.assignee,
+                cause=request.cause,
             )
             reply = ActionReply(request.request_id, ok=True, alert=alert)
         except NotFoundError as error:

@@ -1,9 +1,10 @@
 """Per-series rule state and its snapshot file (msgpack, written atomically).
 
-The snapshot lets deadman last-seen times, pending on-delays, stuck runs and latched
-device alarms survive a restart. It is a cache of derived state: losing it only means
-machines restart from "nothing seen" (deadman re-arms at the next record); open alerts
-themselves live in the AlertStore and are reconciled by the next evaluation.
+The snapshot lets deadman last-seen times, pending on-delays, stuck runs, latched
+device alarms and what the anomaly detectors learned survive a restart. It is a cache
+of derived state: losing it only means machines restart from "nothing seen" (deadman
+re-arms at the next record, detectors learn again); open alerts themselves live in the
+AlertStore and are reconciled by the next evaluation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import msgspec
 
+from alerts.anomaly import AnomalyState
 from alerts.deadman import DeadmanState
 from alerts.events import EventState
 from alerts.stuck import StuckState
@@ -39,6 +41,7 @@ class RuleStates(msgspec.Struct):
     events: dict[str, dict[str, EventState]] = {}
     stuck: dict[str, dict[str, StuckState]] = {}
     deadman: dict[str, dict[str, DeadmanState]] = {}
+    anomaly: dict[str, dict[str, AnomalyState]] = {}
     closed_active: dict[str, set[str]] = {}
 
 

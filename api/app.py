@@ -1,7 +1,11 @@
 """``create_app(deps)``: the FastAPI application, with no import-time state.
 
 Resources are mounted under ``/api/v1`` (OpenAPI at ``/docs``, ``/openapi.json``);
-``/healthz`` and ``/metrics`` sit at the root. Lifeline's errors map to HTTP here, once:
+``/healthz`` and ``/metrics`` sit at the root, and so do the web pages (``/`` control
+room, ``/crew`` field crews, ``/static/...``). Every route passes
+:func:`api.auth.guard.authorize` (bearer token, then the route's rule in
+:mod:`api.auth.policy`); only ``/healthz``, ``/metrics``, the login and the pages' HTML
+are public. Lifeline's errors map to HTTP here, once:
 NotFoundError → 404, TransitionError → 409, UnavailableError → 503, each with
 ``{"detail": message}``.
 """
@@ -10,24 +14,32 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.auth.guard import authorize
+from api.auth.ratelimit import LoginLimiter
 from api.deps import ApiDeps
 from api.metrics import MetricsMiddleware
 from api.routes import (
     API_PREFIX,
     alerts,
+    audit,
+    auth,
     channels,
     enterprises,
     health,
+    kpis,
     meters,
     rejects,
+    rules,
     series,
     stations,
+    ui,
+    users,
 )
 from lifeline import CONTRACT_VERSION
-from lifeline.errors import NotFoundError, TransitionError, UnavailableError
+from lifeline.errors import ConfigError, NotFoundError, TransitionError, UnavailableError
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -50,21 +62,43 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(deps: ApiDeps) -> FastAPI:
     """The API over ``deps``; the caller owns (opens and closes) everything in it."""
+    if deps.auth is None:
+        raise ConfigError("the API needs an AuthStore (ApiDeps.auth): it never runs open")
     app = FastAPI(
+        dependencies=[Depends(authorize)],
         title="Lifeline API",
         version=f"{CONTRACT_VERSION}.0",
         description=(
             "Gas and heating lifeline monitoring: channels, enterprises, stations, meters, "
             "series, alerts and rejects. Times are RFC 3339 UTC plus raw epoch ms (`*_ms`). "
-            "Authentication is not enabled yet: alert actions take `actor` from the body "
-            "(default `operator`)."
+            "Every route but /healthz, /metrics and /api/v1/auth/login needs "
+            "`Authorization: Bearer <token>`: a login token (POST /api/v1/auth/login) or an "
+            "API key. Roles: admin, operator, crew, utility (docs/security.md). Alert actions "
+            "act as the authenticated account; a body `actor` is ignored."
         ),
     )
     app.state.deps = deps
+    app.state.login_limiter = LoginLimiter(deps.auth_options.login_failures_per_minute)
     app.add_middleware(MetricsMiddleware)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(TransitionError, _conflict)
     app.add_exception_handler(UnavailableError, _unavailable)
-    for module in (channels, enterprises, stations, meters, series, alerts, rejects, health):
+    for module in (
+        auth,
+        channels,
+        enterprises,
+        stations,
+        meters,
+        series,
+        alerts,
+        rejects,
+        rules,
+        kpis,
+        users,
+        audit,
+        health,
+        ui,
+    ):
         app.include_router(module.router)
+    app.mount("/static", ui.static_files(), name="static")
     return app

@@ -8,20 +8,32 @@ store or an engine, they ask for ``RegistryDep``, ``TelemetryDep`` ... instead.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 
+from alerts.rules import RuleSet, load_rules
 from lifeline.payloads import AlertEvent
-from lifeline.ports import AlertActions, AlertStore, Clock, DeadLetterStore, TelemetryStore
+from lifeline.ports import (
+    AlertActions,
+    AlertStore,
+    AuthStore,
+    Clock,
+    DeadLetterStore,
+    RegistryStore,
+    TelemetryStore,
+)
 from lifeline.registry import Registry
+from lifeline.timeutil import now_ms
 
 __all__ = [
     "MAX_LIMIT",
     "ActionsDep",
     "AlertStoreDep",
     "ApiDeps",
+    "AuthOptions",
+    "AuthStoreDep",
     "ClockDep",
     "ComponentHealth",
     "DeadLettersDep",
@@ -32,10 +44,12 @@ __all__ = [
     "PageDep",
     "PageParams",
     "RegistryDep",
+    "RulesDep",
     "TelemetryDep",
 ]
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000  # far past any list, inside SQLite's 64-bit integers
 
 T = TypeVar("T")
 
@@ -60,6 +74,16 @@ def _no_components() -> HealthReport:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthOptions:
+    """Login settings: token lifetime, failed-login limit, and the wall clock that
+    expires tokens (never the event clock of the displays)."""
+
+    session_ms: int = 12 * 3600 * 1000
+    login_failures_per_minute: int = 5
+    now_ms: Callable[[], int] = now_ms
+
+
+@dataclass(frozen=True, slots=True)
 class ApiDeps:
     """Everything the API reads from or acts on; built by the process that serves it."""
 
@@ -71,6 +95,13 @@ class ApiDeps:
     clock: Clock
     live: LiveFeed | None = None
     health: HealthCheck = _no_components
+    rules: RuleSet | None = None
+    """The rules the engine runs (for set-points on charts); None = the shipped defaults."""
+    auth: AuthStore | None = None
+    """Accounts, credentials and the audit log; required (create_app refuses None)."""
+    auth_options: AuthOptions = field(default_factory=AuthOptions)
+    registry_store: RegistryStore | None = None
+    """Where administrators' registry edits are saved; None = the registry is read-only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +147,25 @@ def _clock(deps: Deps) -> Clock:
     return deps.clock
 
 
+def _auth(deps: Deps) -> AuthStore:
+    if deps.auth is None:  # pragma: no cover - create_app refuses to build without one
+        raise RuntimeError("ApiDeps.auth is not set")
+    return deps.auth
+
+
+def _rules(request: Request, deps: Deps) -> RuleSet:
+    if deps.rules is not None:
+        return deps.rules
+    cached = getattr(request.app.state, "default_rules", None)
+    if not isinstance(cached, RuleSet):
+        cached = load_rules()
+        request.app.state.default_rules = cached
+    return cached
+
+
 def _page(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = 100,
-    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> PageParams:
     return PageParams(limit, offset)
 
@@ -129,4 +176,6 @@ AlertStoreDep = Annotated[AlertStore, Depends(_alerts)]
 ActionsDep = Annotated[AlertActions, Depends(_actions)]
 DeadLettersDep = Annotated[DeadLetterStore, Depends(_deadletters)]
 ClockDep = Annotated[Clock, Depends(_clock)]
+RulesDep = Annotated[RuleSet, Depends(_rules)]
+AuthStoreDep = Annotated[AuthStore, Depends(_auth)]
 PageDep = Annotated[PageParams, Depends(_page)]

@@ -79,6 +79,7 @@ class MqttActionsBridge:
                     username=self._address.username,
                     password=self._address.password,
                     identifier=self._instance,
+                    tls_context=self._address.tls_context(),
                 ) as client:
                     await client.subscribe(
                         [(self._reply_topic, 1), (f"{self._prefix}/alerts/#", 1)]
@@ -120,6 +121,7 @@ class MqttActionsBridge:
         note: str | None = None,
         shelve_ms: int | None = None,
         assignee: str | None = None,
+        cause: str | None = None,
     ) -> Alert:
         alert = await self._alerts.get(alert_id)
         if alert is None:
@@ -129,7 +131,15 @@ class MqttActionsBridge:
             raise ActionTimeoutError("not connected to the broker")
         partition = partition_of(alert_partition_key(alert), self._partitions)
         request = ActionRequest(
-            uuid.uuid4().hex, self._reply_topic, alert_id, action, actor, note, shelve_ms, assignee
+            uuid.uuid4().hex,
+            self._reply_topic,
+            alert_id,
+            action,
+            actor,
+            note,
+            shelve_ms,
+            assignee,
+            cause,
         )
         future: asyncio.Future[ActionReply] = asyncio.get_running_loop().create_future()
         self._waiting[request.request_id] = future

@@ -22,13 +22,15 @@ import msgspec
 from alerts.engine import AlertEngine
 from alerts.rules import load_rules
 from api.app import create_app
+from api.auth.secrets import API_KEY_PREFIX, new_token, token_hash
 from api.deps import ApiDeps
 from ingest.decode import decode_message
+from lifeline.identity import Credential, CredentialKind, Role, User
 from lifeline.records import Record
 from lifeline.seed import generate_registry
 from lifeline.timeutil import now_ms
 from lifeline.topics import gas_reading_topic, station_topic
-from store import SqliteAlertStore, SqliteDeadLetterStore, SqliteTelemetryStore
+from store import SqliteAlertStore, SqliteAuthStore, SqliteDeadLetterStore, SqliteTelemetryStore
 
 
 class WallClock:
@@ -98,6 +100,12 @@ async def main(records: int) -> None:
         took = time.perf_counter() - started
         print(f"rule engine: {len(decoded) / took:,.0f} records/s (no alert changes)")
 
+        auth = SqliteAuthStore(Path(tmp) / "lifeline.db")
+        token = new_token(API_KEY_PREFIX)
+        await auth.put_user(User("bench", Role.OPERATOR, now_ms()))
+        await auth.add_credential(
+            Credential(token_hash(token), CredentialKind.API_KEY, "bench", "bench", now_ms())
+        )
         app = create_app(
             ApiDeps(
                 registry=registry,
@@ -106,10 +114,14 @@ async def main(records: int) -> None:
                 actions=engine,
                 deadletters=SqliteDeadLetterStore(Path(tmp) / "lifeline.db"),
                 clock=WallClock(),
+                auth=auth,
             )
         )
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=headers
+        ) as client:
             for path in ("/api/v1/channels?limit=1000", "/api/v1/enterprises?limit=1000"):
                 await client.get(path)
                 runs = 20

@@ -8,19 +8,32 @@ are grouped into store writes, :class:`RetryConfig` how failures are retried. Ea
 from __future__ import annotations
 
 import random
-import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Final
 
 from lifeline.errors import ConfigError
+from lifeline.mqtt import BrokerAddress, parse_mqtt_url
 from lifeline.settings import Settings
 from lifeline.topics import DEFAULT_PREFIX
 
-__all__ = ["Backoff", "BatchConfig", "MqttConfig", "RetryConfig"]
+__all__ = ["PUBLISHER_PROPERTY", "Backoff", "BatchConfig", "MqttConfig", "RetryConfig"]
+
+# The MQTT 5 user property a stamping broker sets to the publishing account.
+PUBLISHER_PROPERTY: Final = "lifeline-publisher"
 
 
 @dataclass(frozen=True, slots=True)
 class MqttConfig:
-    """Broker address and the ingester's persistent-session identity."""
+    """Broker address and the ingester's persistent-session identity.
+
+    ``mqtt5`` subscribes with MQTT 5 (persistent session = clean start off plus a
+    session expiry of ``session_expiry_s``); MQTT 3.1.1 (``clean_session=False``) is
+    the default and all amqtt speaks. ``publisher_property`` names the MQTT 5 user
+    property that carries the publishing account; set it only behind a broker that
+    stamps it and overwrites any value a client sends (EMQX with the rule in
+    docs/security.md): the ingester then rejects messages for devices that account
+    does not own (``not_owner``). ``tls`` verifies the broker against ``ca_file``.
+    """
 
     host: str = "127.0.0.1"
     port: int = 1883
@@ -30,26 +43,51 @@ class MqttConfig:
     prefix: str = DEFAULT_PREFIX
     keepalive_s: int = 30
     shared_group: str | None = None  # several workers: $share/<group>/<filter>
+    tls: bool = False
+    ca_file: str | None = None
+    mqtt5: bool = False
+    session_expiry_s: int = 14 * 86_400  # Mosquitto's persistent_client_expiration
+    publisher_property: str | None = None  # e.g. PUBLISHER_PROPERTY, with mqtt5
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"MQTT port {self.port} is out of range")
         if not self.client_id:
             raise ConfigError("the ingester needs a fixed MQTT client id (persistent session)")
+        if self.publisher_property is not None and not self.mqtt5:
+            raise ConfigError("publisher_property needs mqtt5 (user properties are MQTT 5)")
+        if self.session_expiry_s < 1:
+            raise ConfigError("session_expiry_s must be positive (a persistent session)")
+
+    def address(self) -> BrokerAddress:
+        return BrokerAddress(
+            self.host, self.port, self.username, self.password, self.tls, self.ca_file
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MqttConfig:
-        """``mqtt_url`` (``mqtt://[user:pass@]host:port``) wins over host/port settings."""
+        """``mqtt_url`` (``mqtt[s]://[user:pass@]host:port``) wins over host/port settings."""
         password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-        host, port, username = settings.mqtt_host, settings.mqtt_port, settings.mqtt_username
+        address = BrokerAddress(
+            settings.mqtt_host, settings.mqtt_port, settings.mqtt_username, password
+        )
         if settings.mqtt_url:
-            url = urllib.parse.urlsplit(settings.mqtt_url)
-            if url.scheme != "mqtt" or not url.hostname:
-                raise ConfigError(f"mqtt_url must look like mqtt://host:port, not {url.scheme}://")
-            host, port = url.hostname, url.port or 1883
-            username = urllib.parse.unquote(url.username) if url.username else username
-            password = urllib.parse.unquote(url.password) if url.password else password
-        return cls(host, port, username, password, settings.mqtt_client_id, settings.topic_prefix)
+            url = parse_mqtt_url(settings.mqtt_url)
+            address = replace(
+                url,
+                username=url.username or settings.mqtt_username,
+                password=url.password if url.username else password,
+            )
+        return cls(
+            address.host,
+            address.port,
+            address.username,
+            address.password,
+            settings.mqtt_client_id,
+            settings.topic_prefix,
+            tls=address.tls,
+            ca_file=address.ca_file,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,7 @@ class MqttRecordSink:
                 password=self._address.password,
                 identifier=self._client_id,
                 max_inflight_messages=max(20, self._partitions),
+                tls_context=self._address.tls_context(),
             )
             await client.__aenter__()
             self._client = client

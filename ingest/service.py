@@ -1,11 +1,17 @@
 """The ingester process: MQTT session, batching, acknowledgements, reconnection.
 
-:class:`IngestService` keeps one persistent MQTT 3.1.1 session (fixed client id,
-``clean_session=False``) subscribed at QoS 1 to every inbound topic. Messages are
+:class:`IngestService` keeps one persistent MQTT session (fixed client id; 3.1.1 with
+``clean_session=False``, or MQTT 5 with clean start off and a session expiry)
+subscribed at QoS 1 to every inbound topic. Messages are
 collected into batches (up to ``BatchConfig.max_records`` records or ``flush_ms`` after
-the first message), committed through :class:`ingest.pipeline.Pipeline`, and only then
-acknowledged: a message whose records are not durable is never PUBACKed, so the broker
-redelivers it when the session reconnects.
+the first message), committed through :class:`ingest.pipeline.Pipeline` (consecutive
+batches overlap: one is written to the store while the one before goes through the rule
+engine, see ``_consume``), and only then acknowledged: a message whose records are not
+durable is never PUBACKed, so the broker redelivers it when the session reconnects.
+
+With MQTT 5 and ``MqttConfig.publisher_property`` set, the publishing account is read
+from that user property (a broker such as EMQX stamps it) and passed to decoding, which
+rejects a message for a device the account does not own with ``not_owner``.
 
 Back-pressure comes from the broker: unacknowledged QoS 1 messages occupy its in-flight
 window for this client (Mosquitto ``max_inflight_messages``), so while a store write is
@@ -15,11 +21,15 @@ retried the broker stops sending and queues the rest in the session.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest.config import Backoff, BatchConfig, MqttConfig, RetryConfig
@@ -27,6 +37,7 @@ from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline, Received, RecordSink
 from lifeline.mqtt import Inbox
 from lifeline.ports import Clock, DeadLetterStore, TelemetryStore
+from lifeline.records import Record
 from lifeline.registry import Registry
 from lifeline.timeutil import now_ms
 from lifeline.topics import inbound_filters
@@ -36,11 +47,24 @@ __all__ = ["IngestService", "SystemClock"]
 log = logging.getLogger(__name__)
 
 _SUBACK_FAILURE = 0x80
+_PIPELINE_DEPTH = 2  # batches being persisted or handed on while the next is collected
 
 
 def _refused(code: int | ReasonCode) -> bool:
     """A SUBACK entry refusing the subscription (3.1.1: 0x80; 5.0: a failure code)."""
     return code.is_failure if isinstance(code, ReasonCode) else code >= _SUBACK_FAILURE
+
+
+def _publisher(message: aiomqtt.Message, name: str | None) -> str | None:
+    """The publishing account from the user property ``name`` (stamped by the broker), or
+    None: a plain MQTT subscription does not carry the publisher's identity, and then
+    the broker's ACL alone enforces ownership."""
+    if name is None or message.properties is None:
+        return None
+    pairs = getattr(message.properties, "UserProperty", None) or []
+    values = [value for key, value in pairs if key == name]
+    # A stamping broker sets exactly one; anything else is not trusted as an identity.
+    return values[0] if len(values) == 1 and values[0] else None
 
 
 class SystemClock:
@@ -139,20 +163,36 @@ class IngestService:
     def _client(self) -> aiomqtt.Client:
         """A fresh client per connection, so no message of a dead session is ever acked."""
         mqtt = self._mqtt
+        session: dict[str, Any]
+        if mqtt.mqtt5:
+            # MQTT 5 persistent session: never clean start, and a session expiry (0 would
+            # end the session at disconnect). clean_session must stay unset under v5.
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = mqtt.session_expiry_s
+            session = {
+                "protocol": aiomqtt.ProtocolVersion.V5,
+                "clean_start": False,
+                "properties": properties,
+            }
+        else:
+            session = {"protocol": aiomqtt.ProtocolVersion.V311, "clean_session": False}
         client = aiomqtt.Client(
             mqtt.host,
             mqtt.port,
             username=mqtt.username,
             password=mqtt.password,
             identifier=mqtt.client_id,
-            clean_session=False,
             keepalive=mqtt.keepalive_s,
+            tls_context=mqtt.address().tls_context(),
+            **session,
         )
         # MANUAL ACK. aiomqtt 2.5 has no public API for it, so we reach the paho-mqtt 2.x
         # client underneath: with manual_ack_set(True) paho does not PUBACK a QoS 1
         # message when it is delivered; we call client._client.ack(mid, qos) ourselves
         # (see _ack) once the message's records are durable. Must be set before connect.
         client._client.manual_ack_set(True)
+        # A batch publishes all its rejects at once (see Pipeline.hand_on): not a leak.
+        client.pending_calls_threshold = 1000
         return client
 
     async def _session(self, backoff: Backoff) -> None:
@@ -178,22 +218,66 @@ class IngestService:
             await self._consume(client)
 
     async def _consume(self, client: aiomqtt.Client) -> None:
+        """Collect, persist, hand on and ack batches, overlapping consecutive batches.
+
+        Batch N+1 is collected and decoded and its store write runs (on the store's
+        thread) while batch N goes through the rule engine and is acknowledged. Store
+        writes stay in batch order, so do hand-ons and acks; a message is still acked
+        only after its own records are durable. At most ``_PIPELINE_DEPTH`` batches are
+        between collection and acknowledgement.
+        """
         inbox = Inbox(client)
         publisher = _MqttPublisher(client)
-        in_flight = 0
+        stages: collections.deque[asyncio.Task[None]] = collections.deque()
+        persisted: asyncio.Task[list[Record]] | None = None
+        unacked = [0]  # messages counted in the in-flight gauge, not yet acked
         try:
             while True:
                 batch = await self._collect(inbox)
-                in_flight = len(batch)
-                self._metrics.in_flight.inc(in_flight)
-                await self._pipeline.commit([p.received for p in batch], publisher)
-                self._ack(client, batch)
-                self._metrics.in_flight.dec(in_flight)
-                in_flight = 0
+                unacked[0] += len(batch)
+                self._metrics.in_flight.inc(len(batch))
+                received = [p.received for p in batch]
+                persisted = asyncio.create_task(self._persist(persisted, received))
+                previous = stages[-1] if stages else None
+                stages.append(
+                    asyncio.create_task(
+                        self._finish(client, publisher, batch, persisted, previous, unacked)
+                    )
+                )
+                while stages and (len(stages) > _PIPELINE_DEPTH or stages[0].done()):
+                    await stages.popleft()  # raises what the stage raised
         finally:
             inbox.close()
-            if in_flight:
-                self._metrics.in_flight.dec(in_flight)
+            pending = [*stages, *([persisted] if persisted is not None else [])]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            if unacked[0]:  # not acked: the broker redelivers them to the next session
+                self._metrics.in_flight.dec(unacked[0])
+
+    async def _persist(
+        self, previous: asyncio.Task[list[Record]] | None, batch: list[Received]
+    ) -> list[Record]:
+        if previous is not None:
+            await previous  # store writes in batch order
+        return await self._pipeline.persist(batch)
+
+    async def _finish(
+        self,
+        client: aiomqtt.Client,
+        publisher: _MqttPublisher,
+        batch: list[_Pending],
+        persisted: asyncio.Task[list[Record]],
+        previous: asyncio.Task[None] | None,
+        unacked: list[int],
+    ) -> None:
+        records = await persisted
+        if previous is not None:
+            await previous  # the engine sees batches in order; acks go out in order
+        await self._pipeline.hand_on([p.received for p in batch], records, publisher)
+        self._ack(client, batch)
+        unacked[0] -= len(batch)
+        self._metrics.in_flight.dec(len(batch))
 
     async def _collect(self, inbox: Inbox) -> list[_Pending]:
         """Wait for one message, then gather more until the batch is full or due."""
@@ -216,10 +300,8 @@ class IngestService:
     def _pending(self, message: aiomqtt.Message) -> _Pending:
         payload = message.payload
         raw = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
-        # The publishing utility is not known from a plain subscription yet (broker ACLs
-        # enforce ownership); pass it here once the transport tells us (MQTT 5 user
-        # properties or a per-utility bridge).
-        received = self._pipeline.decode(message.topic.value, raw, utility_id=None)
+        publisher = _publisher(message, self._mqtt.publisher_property)
+        received = self._pipeline.decode(message.topic.value, raw, utility_id=publisher)
         return _Pending(message.mid, message.qos, received)
 
     def _ack(self, client: aiomqtt.Client, batch: Sequence[_Pending]) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "AlertQuery",
     "AlertState",
     "AuditEntry",
+    "ResolutionCause",
     "Severity",
 ]
 
@@ -77,6 +78,16 @@ class AlertAction(enum.StrEnum):
     ASSIGN = "assign"
 
 
+class ResolutionCause(enum.StrEnum):
+    """Why an alert was closed, as the crew found it on site (given with CLOSE only)."""
+
+    REAL_LEAK = "real_leak"
+    FALSE_ALARM = "false_alarm"
+    SENSOR_FAULT = "sensor_fault"
+    MAINTENANCE = "maintenance"
+    OTHER = "other"
+
+
 OPEN_STATES: Final = frozenset(s for s in AlertState if s is not AlertState.CLOSED)
 
 
@@ -112,6 +123,7 @@ class Alert(msgspec.Struct, frozen=True):
     district: str | None = None
     enterprise_id: str | None = None
     utility_id: str | None = None
+    cause: str | None = None  # a ResolutionCause value, set by a CLOSE that gave one
 
 
 class AuditEntry(msgspec.Struct, frozen=True):
@@ -125,6 +137,7 @@ class AuditEntry(msgspec.Struct, frozen=True):
     to_state: AlertState
     note: str | None = None
     id: int = 0
+    cause: str | None = None  # the ResolutionCause of a CLOSE that gave one
 
 
 class AlertQuery(msgspec.Struct, frozen=True):
@@ -138,5 +151,6 @@ class AlertQuery(msgspec.Struct, frozen=True):
     district: str | None = None
     enterprise_id: str | None = None
     utility_id: str | None = None
+    assigned_to: str | None = None
     limit: int = 100
     offset: int = 0

@@ -3,9 +3,12 @@
     lifeline up        embedded broker + ingest + rules + API (+ simulators on request)
     lifeline simulate  the simulators alone, against any broker
     lifeline broker    the embedded amqtt broker alone
+    lifeline accounts  MQTT accounts: broker password files and ACLs from the registry
     lifeline ingest    one ingest worker (scaled out; shared MQTT subscription)
     lifeline rules     one rules worker owning some record partitions (scaled out)
     lifeline api       the API/dashboard alone (scaled out)
+    lifeline bench     end-to-end benchmark on a fresh stack (bench/README.md)
+    lifeline drill     fault drills: exit 1 unless lost = duplicated = 0
     lifeline detect    score CSV series with the shipped anomaly detector
 
 Every flag also has a ``LIFELINE_*`` environment variable (see lifeline/settings.py).
@@ -92,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the simulators (LIFELINE_SIMULATE)",
     )
     _add_simulation(up)
+    _add_dev(up)
 
     sim = sub.add_parser("simulate", help="run the simulators against a broker")
     _add_common(sim)
@@ -130,10 +134,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("rest", nargs=argparse.REMAINDER)
 
+    # Parsed by bench.cli, imported only when used (see main): `lifeline bench --help`.
+    sub.add_parser("bench", help="benchmark a stack", add_help=False)
+    sub.add_parser("drill", help="run fault drills", add_help=False)
+
     broker = sub.add_parser("broker", help="run the embedded amqtt broker alone")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
+    broker.add_argument("--accounts-dir", type=Path, help="default DATA_DIR/broker")
+    _add_dev(broker)
+
+    from lifeline.accounts_cli import add_arguments as add_accounts_arguments
+
+    add_accounts_arguments(
+        sub.add_parser("accounts", help="issue MQTT accounts, write password and ACL files")
+    )
     return parser
+
+
+def _add_dev(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        default=None,
+        help="development mode: embedded broker open to anonymous clients (LIFELINE_DEV_MODE)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -147,6 +172,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         store=getattr(args, "store", None),
         rules_partitions=getattr(args, "partitions", None),
         simulate=getattr(args, "simulate", None),
+        dev_mode=getattr(args, "dev", None),
         speed=getattr(args, "speed", None),
         log_level=getattr(args, "log_level", None),
     )
@@ -231,6 +257,10 @@ def _role(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["bench"], ["drill"]):  # own parsers: lifeline bench --help
+        from bench.cli import main as bench_main
+
+        return bench_main(argv)
     if argv[:1] == ["detect"]:  # its own parser: lifeline detect DATA_DIR RESULTS_DIR [...]
         from alerts.detect_cli import main as detect_main
 
@@ -242,9 +272,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _simulate(args)
     if args.command in ("ingest", "rules", "api"):
         return _role(args)
+    if args.command == "accounts":
+        from lifeline.accounts_cli import run as accounts_run
+
+        return accounts_run(args)
     from lifeline.broker import main as broker_main
 
-    broker_main(["--host", args.host, "--port", str(args.port)])
+    broker_args = ["--host", args.host, "--port", str(args.port)]
+    broker_args += ["--accounts-dir", str(args.accounts_dir)] if args.accounts_dir else []
+    broker_main(broker_args + (["--dev"] if args.dev else []))
     return 0
 
 

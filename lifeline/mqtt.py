@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiomqtt
 
@@ -25,22 +26,44 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BrokerAddress:
+    """Where and as whom to connect. ``tls``: verify the broker's certificate against
+    ``ca_file`` (or the system's CAs when None) and its host name."""
+
     host: str
     port: int = 1883
     username: str | None = None
     password: str | None = None
+    tls: bool = False
+    ca_file: str | None = None
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """A fresh client TLS context (aiomqtt ``tls_context=``), or None for plain TCP."""
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=self.ca_file)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
 
 
 def parse_mqtt_url(url: str) -> BrokerAddress:
-    """``mqtt://[user:pass@]host[:port]`` into its parts."""
+    """``mqtt://[user:pass@]host[:port]`` or ``mqtts://[user:pass@]host[:port][?ca_file=PATH]``
+    (TLS, port 8883 by default) into its parts."""
     parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise ConfigError(f"bad MQTT url {url!r}: expected mqtt://[user:pass@]host[:port]")
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ConfigError(
+            f"bad MQTT url {url!r}: expected mqtt[s]://[user:pass@]host[:port][?ca_file=PATH]"
+        )
+    tls = parts.scheme == "mqtts"
+    query = parse_qs(parts.query)
+    if set(query) - {"ca_file"} or (query and not tls):
+        raise ConfigError(f"bad MQTT url {url!r}: the only option is ca_file, with mqtts://")
     return BrokerAddress(
         host=parts.hostname,
-        port=parts.port or 1883,
+        port=parts.port or (8883 if tls else 1883),
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
+        tls=tls,
+        ca_file=query["ca_file"][-1] if "ca_file" in query else None,
     )
 
 
@@ -82,6 +105,7 @@ class AlertPublisher:
                     username=self._address.username,
                     password=self._address.password,
                     identifier=self._client_id,
+                    tls_context=self._address.tls_context(),
                 ) as client:
                     self.connected = True
                     backoff = 0.2

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 import msgspec
 
 from lifeline.alert import Alert, AlertAction, AlertQuery, AuditEntry
+from lifeline.identity import AuditQuery, AuditRecord, Credential, User
 from lifeline.payloads import AlertEvent
 from lifeline.records import Bucket, DeviceEvent, Point, Record
 from lifeline.registry import Registry
@@ -20,6 +21,7 @@ from lifeline.registry import Registry
 __all__ = [
     "AlertActions",
     "AlertStore",
+    "AuthStore",
     "Background",
     "Clock",
     "DeadLetter",
@@ -154,6 +156,40 @@ class RegistryStore(Protocol):
     async def close(self) -> None: ...
 
 
+class AuthStore(Protocol):
+    """Accounts, bearer credentials (SHA-256 hashes only) and the append-only audit log."""
+
+    async def get_user(self, username: str) -> User | None: ...
+
+    async def list_users(self) -> list[User]: ...
+
+    async def put_user(self, user: User) -> None:
+        """Insert or replace the account ``user.username``."""
+        ...
+
+    async def add_credential(self, credential: Credential) -> Credential:
+        """Store a new credential (an id is assigned); its hash must be new."""
+        ...
+
+    async def get_credential(self, token_hash: str) -> Credential | None: ...
+
+    async def list_credentials(self, username: str | None = None) -> list[Credential]: ...
+
+    async def revoke_credential(self, credential_id: int, at_ms: int) -> Credential | None:
+        """Mark a credential revoked (idempotent); None if the id is unknown."""
+        ...
+
+    async def append_audit(self, record: AuditRecord) -> AuditRecord:
+        """Append to the audit log; nothing can change or delete an entry afterwards."""
+        ...
+
+    async def audit(self, query: AuditQuery) -> list[AuditRecord]:
+        """Matching entries, newest first."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class AlertActions(Protocol):
     """What the API may do to alerts; implemented by the rule engine, which owns them."""
 
@@ -165,8 +201,12 @@ class AlertActions(Protocol):
         note: str | None = None,
         shelve_ms: int | None = None,
         assignee: str | None = None,
+        cause: str | None = None,
     ) -> Alert:
-        """Apply an operator action; raises NotFoundError or TransitionError."""
+        """Apply an operator action; raises NotFoundError or TransitionError.
+
+        ``cause`` (a :class:`lifeline.alert.ResolutionCause` value) is valid with CLOSE only.
+        """
         ...
 
 

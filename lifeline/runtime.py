@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiomqtt
@@ -34,12 +35,14 @@ from alerts.remote import alert_partition_key
 from alerts.rules import load_rules
 from alerts.service import RulesService
 from api.app import create_app
-from api.deps import ApiDeps, ComponentHealth, HealthReport
+from api.auth.bootstrap import prepare_auth
+from api.deps import ApiDeps, AuthOptions, ComponentHealth, HealthReport
 from api.ops import create_ops_app
 from api.remote import MqttActionsBridge
 from ingest.config import BatchConfig, MqttConfig
 from ingest.record_sink import MqttRecordSink
 from ingest.service import IngestService
+from lifeline.accounts_cli import accounts_dir, issue_embedded_credentials
 from lifeline.alert import Alert
 from lifeline.errors import ConfigError
 from lifeline.mqtt import AlertPublisher, BrokerAddress, parse_mqtt_url
@@ -50,7 +53,7 @@ from lifeline.seed import generate_registry
 from lifeline.settings import Settings
 from lifeline.stores import open_telemetry_store
 from lifeline.timeutil import now_ms
-from store import SqliteAlertStore, SqliteDeadLetterStore, SqliteRegistryStore
+from store import SqliteAlertStore, SqliteAuthStore, SqliteDeadLetterStore, SqliteRegistryStore
 
 __all__ = ["SystemClock", "run_api", "run_ingest", "run_rules", "run_stack", "start_child"]
 
@@ -87,23 +90,36 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start_child(args: Sequence[str], log_name: str) -> subprocess.Popen[bytes]:
-    """Start ``python ARGS`` as a child process that dies with us."""
+def start_child(
+    args: Sequence[str], log_name: str, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``python ARGS`` as a child process that dies with us (``env`` added to ours)."""
     process = subprocess.Popen(
-        [sys.executable, *args], preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL
+        [sys.executable, *args],
+        preexec_fn=_die_with_parent,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env} if env else None,
     )
     log.info("child_started", extra={"child": log_name, "pid": process.pid})
     return process
 
 
-async def _wait_for_broker(host: str, port: int, timeout_s: float = 20.0) -> None:
+async def _wait_for_broker(address: BrokerAddress, timeout_s: float = 20.0) -> None:
     """Wait until the broker accepts an MQTT connection (a bare TCP probe would make
     amqtt log a spurious 'no data' error)."""
+    host, port = address.host, address.port
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
         try:
-            async with aiomqtt.Client(host, port, identifier="lifeline-probe", timeout=2):
+            async with aiomqtt.Client(
+                host,
+                port,
+                username=address.username,
+                password=address.password,
+                identifier="lifeline-probe",
+                timeout=2,
+            ):
                 return
         except aiomqtt.MqttError:
             if loop.time() > deadline:
@@ -129,6 +145,28 @@ async def load_or_seed_registry(store: SqliteRegistryStore, settings: Settings) 
     return registry
 
 
+async def prepare_api_auth(settings: Settings) -> None:
+    """Check the API's secrets (ConfigError outside dev mode without a way to
+    administer it), register the bootstrap admin token, create dev accounts."""
+    store = SqliteAuthStore(settings.db_path)
+    try:
+        token = settings.bootstrap_admin_token
+        await prepare_auth(
+            store,
+            dev_mode=settings.dev_mode,
+            bootstrap_token=None if token is None else token.get_secret_value() or None,
+        )
+    finally:
+        await store.close()
+
+
+def _auth_options(settings: Settings) -> AuthOptions:
+    return AuthOptions(
+        session_ms=int(settings.session_hours * 3_600_000),
+        login_failures_per_minute=settings.login_failures_per_minute,
+    )
+
+
 def broker_address(settings: Settings) -> BrokerAddress:
     """The external broker of ``settings`` (with the service account's credentials)."""
     if settings.mqtt_url is None:
@@ -136,7 +174,7 @@ def broker_address(settings: Settings) -> BrokerAddress:
     address = parse_mqtt_url(settings.mqtt_url)
     if settings.mqtt_username is not None and address.username is None:
         password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-        address = BrokerAddress(address.host, address.port, settings.mqtt_username, password)
+        address = replace(address, username=settings.mqtt_username, password=password)
     return address
 
 
@@ -147,6 +185,10 @@ def _ingest_config(settings: Settings, address: BrokerAddress, **extra: Any) -> 
         username=address.username,
         password=address.password,
         prefix=settings.topic_prefix,
+        tls=address.tls,
+        ca_file=address.ca_file,
+        mqtt5=settings.mqtt_v5,
+        publisher_property=settings.mqtt_publisher_property,
         **extra,
     )
 
@@ -260,9 +302,23 @@ async def run_stack(
 ) -> None:
     """Run broker (unless external), ingest, rules and API until signalled."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await prepare_api_auth(settings)  # refuses missing/default secrets before anything starts
     children = _Children()
+    simulator_env: dict[str, str] = {}
     try:
         if settings.mqtt_url is None:
+            # Outside development mode the embedded broker is closed: our own processes
+            # get fresh service passwords at every start (see docs/security.md).
+            address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
+            access = ["--dev"]
+            if not settings.dev_mode:
+                passwords = await _embedded_credentials(settings)
+                address = replace(address, username="lifeline", password=passwords["lifeline"])
+                simulator_env = {
+                    "LIFELINE_MQTT_USERNAME": "simulator",
+                    "LIFELINE_MQTT_PASSWORD": passwords["simulator"],
+                }
+                access = ["--accounts-dir", str(accounts_dir(settings))]
             children.broker = start_child(
                 [
                     "-m",
@@ -273,16 +329,26 @@ async def run_stack(
                     str(settings.mqtt_port),
                     "--log-level",
                     settings.log_level,
+                    *access,
                 ],
                 "broker",
             )
-            await _wait_for_broker(settings.mqtt_host, settings.mqtt_port)
-            address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
+            await _wait_for_broker(address)
         else:
             address = broker_address(settings)
-        await _serve_stack(settings, address, children, simulate, simulate_args)
+        await _serve_stack(settings, address, children, simulate, simulate_args, simulator_env)
     finally:
         children.stop()
+
+
+async def _embedded_credentials(settings: Settings) -> dict[str, str]:
+    """Issue the embedded broker's service passwords (``lifeline``, ``simulator``)."""
+    store = SqliteRegistryStore(settings.db_path)
+    try:
+        registry = await load_or_seed_registry(store, settings)
+    finally:
+        await store.close()
+    return await asyncio.to_thread(issue_embedded_credentials, settings, registry)
 
 
 async def _serve_stack(
@@ -291,6 +357,7 @@ async def _serve_stack(
     children: _Children,
     simulate: bool,
     simulate_args: Sequence[str],
+    simulator_env: Mapping[str, str],
 ) -> None:
     clock = SystemClock()
     closing = _Closables()
@@ -304,11 +371,14 @@ async def _serve_stack(
         registry = await load_or_seed_registry(registry_store, settings)
         telemetry = open_telemetry_store(settings, registry, spool=True)
         closing.add(telemetry.close)
+        auth = SqliteAuthStore(settings.db_path)
+        closing.add(auth.close)
 
         broadcast = BroadcastNotifier()
         publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
+        rules = load_rules(settings.rules_file)
         engine = AlertEngine(
-            load_rules(settings.rules_file),
+            rules,
             registry,
             alert_store,
             [MqttNotifier(publisher, settings.topic_prefix), broadcast],
@@ -350,6 +420,10 @@ async def _serve_stack(
                 clock=EventClock(engine),
                 live=broadcast.subscribe,
                 health=health,
+                rules=rules,
+                auth=auth,
+                auth_options=_auth_options(settings),
+                registry_store=registry_store,
             )
         )
 
@@ -358,7 +432,7 @@ async def _serve_stack(
                 await ingest.ready.wait()
                 url = f"mqtt://{address.host}:{address.port}"
                 children.simulator = start_child(
-                    simulator_args(settings, url, simulate_args), "simulator"
+                    simulator_args(settings, url, simulate_args), "simulator", simulator_env
                 )
 
         log.info(
@@ -496,10 +570,13 @@ async def run_rules(settings: Settings) -> None:
 async def run_api(settings: Settings) -> None:
     """The API/dashboard: reads the stores, acts on alerts through the rules workers."""
     address = broker_address(settings)
+    await prepare_api_auth(settings)
     closing = _Closables()
     try:
         alert_store = SqliteAlertStore(settings.db_path)
         closing.add(alert_store.close)
+        auth = SqliteAuthStore(settings.db_path)
+        closing.add(auth.close)
         deadletters = SqliteDeadLetterStore(settings.db_path)
         closing.add(deadletters.close)
         registry_store = SqliteRegistryStore(settings.db_path)
@@ -532,6 +609,10 @@ async def run_api(settings: Settings) -> None:
                 clock=clock,
                 live=broadcast.subscribe,
                 health=health,
+                rules=load_rules(settings.rules_file),
+                auth=auth,
+                auth_options=_auth_options(settings),
+                registry_store=registry_store,
             )
         )
         await _run_until_stopped(

@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     mqtt_port: int = Field(default=1883, description="embedded broker port")
     mqtt_username: str | None = Field(default=None, description="service account user name")
     mqtt_password: SecretStr | None = Field(default=None, description="service account password")
+    mqtt_v5: bool = Field(
+        default=False,
+        description="ingest subscribes with MQTT 5 (needed for mqtt_publisher_property)",
+    )
+    mqtt_publisher_property: str | None = Field(
+        default=None,
+        description="MQTT 5 user property that a trusted broker (EMQX) stamps with the publishing "
+        "account, e.g. lifeline-publisher; enables the ingester's own not_owner check",
+    )
     mqtt_client_id: str = Field(default="lifeline-ingest", description="persistent session id")
     topic_prefix: str = DEFAULT_PREFIX
     api_host: str = "127.0.0.1"
@@ -60,6 +69,22 @@ class Settings(BaseSettings):
     demo_meters: int = Field(default=10_000, ge=0, le=2_000_000)
     registry_seed: int = 20230701
     simulate: bool = False
+    dev_mode: bool = Field(
+        default=False,
+        description="development mode: the embedded broker accepts anonymous clients, no ACL; "
+        "the API creates the documented demo accounts (docs/security.md)",
+    )
+    bootstrap_admin_token: SecretStr | None = Field(
+        default=None,
+        description="API bearer token of the 'bootstrap-admin' account, registered (as a "
+        "SHA-256 hash) at every start; at least 32 characters outside development mode",
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="lifetime of a login's bearer token"
+    )
+    login_failures_per_minute: int = Field(
+        default=5, ge=1, description="failed logins per client IP and per user name before 429"
+    )
     speed: float = Field(default=1.0, gt=0, description="simulated seconds per wall second")
     store_batch_size: int = Field(default=1000, ge=1)
     store_flush_ms: int = Field(default=50, ge=1)

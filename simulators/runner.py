@@ -330,5 +330,5 @@ def _broker_address(settings: Settings) -> BrokerAddress:
         address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
     if address.username is None and settings.mqtt_username:
         password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-        address = BrokerAddress(address.host, address.port, settings.mqtt_username, password)
+        address = dataclasses.replace(address, username=settings.mqtt_username, password=password)
     return address

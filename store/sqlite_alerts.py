@@ -5,6 +5,8 @@
   ``(source_id, rule)`` — a second one raises :class:`AlertConflictError`.
 - ``alert_audit`` one row per transition. Triggers abort any UPDATE or DELETE, so the
   trail can only grow.
+- Migration 2 adds ``cause`` (the resolution cause of a close) to both tables; databases
+  created before it are upgraded on open.
 
 ``save`` writes the alert and appends its audit entry in one transaction.
 """
@@ -69,6 +71,11 @@ _MIGRATIONS: Final[tuple[Migration, ...]] = (
         BEGIN SELECT RAISE(ABORT, 'alert_audit is append-only'); END""",
         """CREATE TRIGGER alert_audit_no_delete BEFORE DELETE ON alert_audit
         BEGIN SELECT RAISE(ABORT, 'alert_audit is append-only'); END""",
+    ),
+    (  # 2: resolution cause of a close (on the alert and its audit entry); crew look-ups
+        "ALTER TABLE alerts ADD COLUMN cause TEXT",
+        "ALTER TABLE alert_audit ADD COLUMN cause TEXT",
+        "CREATE INDEX alerts_by_assignee ON alerts(assigned_to) WHERE assigned_to IS NOT NULL",
     ),
 )
 
@@ -168,6 +175,7 @@ def _where(query: AlertQuery) -> tuple[str, list[Any]]:
         ("district", query.district),
         ("enterprise_id", query.enterprise_id),
         ("utility_id", query.utility_id),
+        ("assigned_to", query.assigned_to),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")

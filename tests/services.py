@@ -93,6 +93,9 @@ def run_mosquitto(workdir: Path, extra_config: str = "") -> Iterator[MosquittoSe
         f"listener {port} 127.0.0.1",
         "persistence true",
         f"persistence_location {workdir}/",
+        # Mosquitto started as root drops to the "mosquitto" user, which cannot write a
+        # root-owned persistence directory: its sessions would silently not survive a restart.
+        "user root",
         "max_queued_messages 1000000",
         "max_inflight_messages 1000",
         "message_size_limit 1048576",

@@ -1,32 +1,45 @@
 """``/api/v1/alerts``: list, detail with audit trail, operator actions, live stream.
 
 Actions (``POST /alerts/{id}/ack`` ...) go to :class:`~lifeline.ports.AlertActions`
-(the rule engine owns alerts). Authentication comes later: until then ``actor`` is
-taken from the JSON body and defaults to ``"operator"``.
+(the rule engine owns alerts). The actor is the authenticated account; an ``actor`` in
+the body is accepted for compatibility and ignored. Every action request, allowed or
+not, is in the audit log with the caller's IP; the transition itself is in the alert's
+trail. A crew sees and acts on its assigned incidents only, a utility reads its own.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import ActionsDep, AlertStoreDep, Deps, PageDep
+from api.auth.audit import record
+from api.auth.guard import PrincipalDep
+from api.auth.principal import Principal
+from api.auth.scope import check_alert, crew_of, filtered_feed, utility_of
+from api.deps import AlertStoreDep, Deps, PageDep, get_deps
 from api.routes import API_PREFIX
-from api.schemas.alerts import ActionBody, AlertDetail, AlertOut, AssignBody, AuditOut, ShelveBody
+from api.schemas.alerts import (
+    ActionBody,
+    AlertDetail,
+    AlertOut,
+    AssignBody,
+    AuditOut,
+    CloseBody,
+    ShelveBody,
+)
 from api.schemas.common import Page
 from api.sse import sse_frames
 from lifeline.alert import OPEN_STATES, AlertAction, AlertQuery, AlertState, Severity
-from lifeline.errors import NotFoundError
+from lifeline.errors import LifelineError, NotFoundError
 from lifeline.ids import SourceKind
-from lifeline.ports import AlertActions
 
 __all__ = ["router"]
 
 router = APIRouter(prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
 
-AlertId = Annotated[int, Path(ge=1, description="alert id")]
+AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="alert id")]
 _MS_PER_MINUTE = 60_000
 
 
@@ -34,6 +47,7 @@ _MS_PER_MINUTE = 60_000
 async def list_alerts(
     alerts: AlertStoreDep,
     page: PageDep,
+    principal: PrincipalDep,
     state: Annotated[list[AlertState] | None, Query(description="repeatable")] = None,
     severity: Annotated[list[Severity] | None, Query(description="repeatable")] = None,
     kind: Annotated[SourceKind | None, Query(description="source kind")] = None,
@@ -42,10 +56,19 @@ async def list_alerts(
     utility: Annotated[str | None, Query(description="utility id")] = None,
     source_id: str | None = None,
     rule: str | None = None,
+    assigned_to: Annotated[str | None, Query(description="crew or person assigned")] = None,
     is_open: Annotated[
         bool | None, Query(alias="open", description="true: any open state; false: closed only")
     ] = None,
 ) -> Page[AlertOut]:
+    for requested, confined in (
+        (utility, utility_of(principal)),
+        (assigned_to, crew_of(principal)),
+    ):
+        if confined is not None and requested not in (None, confined):
+            return Page(items=[], total=0)
+    utility = utility_of(principal) or utility
+    assigned_to = crew_of(principal) or assigned_to
     states = frozenset(state) if state else None
     if is_open is not None:
         wanted = OPEN_STATES if is_open else frozenset({AlertState.CLOSED})
@@ -61,6 +84,7 @@ async def list_alerts(
         district=district,
         enterprise_id=enterprise,
         utility_id=utility,
+        assigned_to=assigned_to,
         limit=page.limit,
         offset=page.offset,
     )
@@ -77,78 +101,143 @@ async def list_alerts(
         503: {"description": "no live feed configured in this process"},
     },
 )
-async def stream_alerts(deps: Deps) -> StreamingResponse:
+async def stream_alerts(
+    deps: Deps,
+    alerts: AlertStoreDep,
+    principal: PrincipalDep,
+    access_token: Annotated[
+        str | None,
+        Query(description="the bearer token, for EventSource (which cannot send headers)"),
+    ] = None,
+) -> StreamingResponse:
+    """A crew receives the events of its incidents only, a utility those of its alerts."""
     if deps.live is None:
         raise HTTPException(503, detail="the live alert stream is not configured")
     return StreamingResponse(
-        sse_frames(deps.live()),
+        sse_frames(filtered_feed(deps.live(), principal, alerts)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 @router.get("/{alert_id}", summary="One alert with its audit trail")
-async def get_alert(alert_id: AlertId, alerts: AlertStoreDep) -> AlertDetail:
+async def get_alert(
+    alert_id: AlertId, alerts: AlertStoreDep, principal: PrincipalDep
+) -> AlertDetail:
     alert = await alerts.get(alert_id)
     if alert is None:
         raise NotFoundError(f"alert {alert_id} does not exist")
+    check_alert(principal, alert)
     entries = sorted(await alerts.audit(alert_id), key=lambda e: (e.at_ms, e.id))
     return AlertDetail(**AlertOut.of(alert).model_dump(), audit=[AuditOut.of(e) for e in entries])
 
 
 async def _act(
-    actions: AlertActions,
+    request: Request,
+    principal: Principal,
     alert_id: int,
     action: AlertAction,
     body: ActionBody | None,
     shelve_ms: int | None = None,
     assignee: str | None = None,
+    cause: str | None = None,
 ) -> AlertOut:
-    body = body or ActionBody()
-    alert = await actions.act(
-        alert_id, action, body.actor, body.note, shelve_ms=shelve_ms, assignee=assignee
+    """Check the caller may act on this alert, act as the caller, audit the request."""
+    deps = get_deps(request)
+    note = None if body is None else body.note
+    target = f"alert/{alert_id}"
+    try:
+        if not principal.is_staff:
+            alert = await deps.alerts.get(alert_id)
+            if alert is None:
+                raise NotFoundError(f"alert {alert_id} does not exist")
+            check_alert(principal, alert)
+        done = await deps.actions.act(
+            alert_id,
+            action,
+            principal.name,
+            note,
+            shelve_ms=shelve_ms,
+            assignee=assignee,
+            cause=cause,
+        )
+    except (HTTPException, LifelineError) as exc:
+        outcome = "denied" if isinstance(exc, HTTPException) else "failed"
+        await record(
+            request,
+            principal.name,
+            "alert_action",
+            action.value,
+            outcome=outcome,
+            target=target,
+            detail=str(getattr(exc, "detail", exc)),
+        )
+        raise
+    await record(
+        request,
+        principal.name,
+        "alert_action",
+        action.value,
+        target=target,
+        detail=f"{done.state.value}" + (f"; cause={cause}" if cause else ""),
     )
-    return AlertOut.of(alert)
+    return AlertOut.of(done)
 
 
 @router.post("/{alert_id}/ack", summary="Acknowledge")
-async def ack(alert_id: AlertId, actions: ActionsDep, body: ActionBody | None = None) -> AlertOut:
-    return await _act(actions, alert_id, AlertAction.ACK, body)
+async def ack(
+    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
+) -> AlertOut:
+    return await _act(request, principal, alert_id, AlertAction.ACK, body)
 
 
 @router.post("/{alert_id}/shelve", summary="Shelve for 1..1440 minutes")
-async def shelve(alert_id: AlertId, actions: ActionsDep, body: ShelveBody) -> AlertOut:
+async def shelve(
+    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ShelveBody
+) -> AlertOut:
     return await _act(
-        actions, alert_id, AlertAction.SHELVE, body, shelve_ms=body.minutes * _MS_PER_MINUTE
+        request,
+        principal,
+        alert_id,
+        AlertAction.SHELVE,
+        body,
+        shelve_ms=body.minutes * _MS_PER_MINUTE,
     )
 
 
 @router.post("/{alert_id}/unshelve", summary="Return a shelved alert")
 async def unshelve(
-    alert_id: AlertId, actions: ActionsDep, body: ActionBody | None = None
+    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
 ) -> AlertOut:
-    return await _act(actions, alert_id, AlertAction.UNSHELVE, body)
+    return await _act(request, principal, alert_id, AlertAction.UNSHELVE, body)
 
 
-@router.post("/{alert_id}/close", summary="Close")
-async def close(alert_id: AlertId, actions: ActionsDep, body: ActionBody | None = None) -> AlertOut:
-    return await _act(actions, alert_id, AlertAction.CLOSE, body)
+@router.post("/{alert_id}/close", summary="Close, optionally with the resolution cause")
+async def close(
+    alert_id: AlertId, request: Request, principal: PrincipalDep, body: CloseBody | None = None
+) -> AlertOut:
+    cause = None if body is None or body.cause is None else body.cause.value
+    return await _act(request, principal, alert_id, AlertAction.CLOSE, body, cause=cause)
 
 
 @router.post("/{alert_id}/out_of_service", summary="Remove from service")
 async def out_of_service(
-    alert_id: AlertId, actions: ActionsDep, body: ActionBody | None = None
+    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
 ) -> AlertOut:
-    return await _act(actions, alert_id, AlertAction.OUT_OF_SERVICE, body)
+    return await _act(request, principal, alert_id, AlertAction.OUT_OF_SERVICE, body)
 
 
 @router.post("/{alert_id}/return_to_service", summary="Return to service")
 async def return_to_service(
-    alert_id: AlertId, actions: ActionsDep, body: ActionBody | None = None
+    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
 ) -> AlertOut:
-    return await _act(actions, alert_id, AlertAction.RETURN_TO_SERVICE, body)
+    return await _act(request, principal, alert_id, AlertAction.RETURN_TO_SERVICE, body)
 
 
 @router.post("/{alert_id}/assign", summary="Assign to a crew or person")
-async def assign(alert_id: AlertId, actions: ActionsDep, body: AssignBody) -> AlertOut:
-    return await _act(actions, alert_id, AlertAction.ASSIGN, body, assignee=body.assignee)
+async def assign(
+    alert_id: AlertId, request: Request, principal: PrincipalDep, body: AssignBody
+) -> AlertOut:
+    return await _act(
+        request, principal, alert_id, AlertAction.ASSIGN, body, assignee=body.assignee
+    )

@@ -1,5 +1,8 @@
 """``/api/v1/channels``: gas-leak alarm channels with their displayed state.
 
+Utilities see only their own channels; a crew only the channel of one of its incidents.
+Administrators edit a channel with ``PUT`` (saved to the registry store, audited).
+
 The list is computed from four batched store calls whatever its size: ``latest`` of
 ``lel_pct`` and ``last_seen`` for all channels, and the open alerts.
 """
@@ -12,14 +15,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+import msgspec
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
+from api.auth.audit import record
+from api.auth.guard import PrincipalDep
+from api.auth.scope import check_source, utility_of
+from api.deps import AlertStoreDep, ClockDep, Deps, PageDep, RegistryDep, TelemetryDep
 from api.lookup import open_alerts_of, require_channel
 from api.routes import API_PREFIX
 from api.schemas.alerts import AlertOut
 from api.schemas.common import Page
 from api.schemas.registry import ChannelDetail, ChannelOut
+from api.schemas.registry_edit import ChannelEdit
 from api.source_state import SourceState, displayed_state
 from lifeline.alert import Alert
 from lifeline.ports import AlertStore, TelemetryStore
@@ -73,17 +81,20 @@ async def list_channels(
     alerts: AlertStoreDep,
     clock: ClockDep,
     page: PageDep,
+    principal: PrincipalDep,
     district: Annotated[str | None, Query(description="e.g. 市南")] = None,
     state: Annotated[SourceState | None, Query(description="displayed state")] = None,
     owner: Annotated[str | None, Query(description="gas utility id")] = None,
     site_type: Annotated[str | None, Query(description="kitchen, restaurant ...")] = None,
 ) -> Page[ChannelOut]:
+    confined = utility_of(principal)
     channels = sorted(
         (
             c
             for c in registry.channels.values()
             if (district is None or c.district == district)
             and (owner is None or c.owner == owner)
+            and (confined is None or c.owner == confined)
             and (site_type is None or c.site_type == site_type)
         ),
         key=lambda c: c.id,
@@ -101,8 +112,10 @@ async def get_channel(
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
     clock: ClockDep,
+    principal: PrincipalDep,
 ) -> ChannelDetail:
     channel = require_channel(registry, channel_id)
+    await check_source(principal, registry, alerts, channel_id)
     latest, seen, mine = await asyncio.gather(
         telemetry.latest([channel.id], "lel_pct"),
         telemetry.last_seen([channel.id]),
@@ -112,3 +125,45 @@ async def get_channel(
     state = displayed_state(mine, last_seen_ms, clock.now_ms())
     base = ChannelOut.of(channel, state, latest.get(channel.id), last_seen_ms, len(mine))
     return ChannelDetail(**base.model_dump(), open_alerts=[AlertOut.of(a) for a in mine])
+
+
+@router.put("/{channel_id}", summary="Edit a channel's metadata and set-points (admin)")
+async def edit_channel(
+    channel_id: ChannelId,
+    body: ChannelEdit,
+    request: Request,
+    principal: PrincipalDep,
+    deps: Deps,
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    alerts: AlertStoreDep,
+    clock: ClockDep,
+) -> ChannelDetail:
+    """Applied to this process's registry (the engine and ingester of ``lifeline up``
+    share it) and saved to the registry store; scaled-out workers read it at their next
+    start. The audit entry has the old and new values."""
+    channel = require_channel(registry, channel_id)
+    if deps.registry_store is None:
+        raise HTTPException(503, detail="the registry is read-only in this process")
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "owner" in changes and changes["owner"] not in registry.utilities:
+        raise HTTPException(422, detail=f"unknown utility {changes['owner']!r}")
+    updated = msgspec.structs.replace(channel, **changes)
+    if updated.low_pct >= updated.high_pct:
+        raise HTTPException(422, detail="low_pct must be below high_pct")
+    registry.channels[channel_id] = updated
+    try:
+        await deps.registry_store.save(registry)
+    except BaseException:
+        registry.channels[channel_id] = channel
+        raise
+    detail = "; ".join(f"{k}: {getattr(channel, k)!r} -> {v!r}" for k, v in changes.items())
+    await record(
+        request,
+        principal.name,
+        "registry",
+        "update_channel",
+        target=f"channel/{channel_id}",
+        detail=detail or None,
+    )
+    return await get_channel(channel_id, registry, telemetry, alerts, clock, principal)

@@ -15,6 +15,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.auth.guard import PrincipalDep
+from api.auth.scope import check_source, utility_of
 from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
 from api.lookup import is_online, require_enterprise
 from api.routes import API_PREFIX
@@ -85,11 +87,18 @@ async def list_enterprises(
     alerts: AlertStoreDep,
     clock: ClockDep,
     page: PageDep,
+    principal: PrincipalDep,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
     online: Annotated[bool | None, Query(description="only on-line (or off-line) ones")] = None,
 ) -> Page[EnterpriseOut]:
+    confined = utility_of(principal)
     enterprises = sorted(
-        (e for e in registry.enterprises.values() if district is None or e.district == district),
+        (
+            e
+            for e in registry.enterprises.values()
+            if (district is None or e.district == district)
+            and (confined is None or e.owner == confined)
+        ),
         key=lambda e: e.id,
     )
     rows, _ = await _summaries(enterprises, registry, telemetry, alerts, clock.now_ms())
@@ -105,8 +114,10 @@ async def get_enterprise(
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
     clock: ClockDep,
+    principal: PrincipalDep,
 ) -> EnterpriseDetail:
     enterprise = require_enterprise(registry, enterprise_id)
+    await check_source(principal, registry, alerts, enterprise_id)
     now = clock.now_ms()
     rows, seen = await _summaries([enterprise], registry, telemetry, alerts, now)
     stations = [

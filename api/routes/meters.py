@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.auth.guard import PrincipalDep
+from api.auth.scope import check_source, utility_of
 from api.deps import AlertStoreDep, PageDep, RegistryDep, TelemetryDep
 from api.lookup import open_alerts_of, require_meter
 from api.routes import API_PREFIX
@@ -27,14 +29,18 @@ async def list_meters(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     page: PageDep,
+    principal: PrincipalDep,
     owner: Annotated[str | None, Query(description="gas utility id")] = None,
     district: Annotated[str | None, Query(description="e.g. 市北")] = None,
 ) -> Page[MeterOut]:
+    confined = utility_of(principal)
     meters = sorted(
         (
             m
             for m in registry.meters.values()
-            if (owner is None or m.owner == owner) and (district is None or m.district == district)
+            if (owner is None or m.owner == owner)
+            and (confined is None or m.owner == confined)
+            and (district is None or m.district == district)
         ),
         key=lambda m: m.id,
     )
@@ -45,9 +51,14 @@ async def list_meters(
 
 @router.get("/{meter_id}", summary="One meter with its newest values and open alerts")
 async def get_meter(
-    meter_id: MeterId, registry: RegistryDep, telemetry: TelemetryDep, alerts: AlertStoreDep
+    meter_id: MeterId,
+    registry: RegistryDep,
+    telemetry: TelemetryDep,
+    alerts: AlertStoreDep,
+    principal: PrincipalDep,
 ) -> MeterDetail:
     meter = require_meter(registry, meter_id)
+    await check_source(principal, registry, alerts, meter_id)
     seen, latest, mine = await asyncio.gather(
         telemetry.last_seen([meter.id]),
         latest_of(telemetry, meter.id),

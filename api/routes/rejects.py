@@ -1,4 +1,5 @@
-"""``/api/v1/rejects``: dead letters (rejected messages and records) for inspection."""
+"""``/api/v1/rejects``: dead letters (rejected messages and records) for inspection.
+A utility sees only its own."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.auth.guard import PrincipalDep
+from api.auth.scope import utility_of
 from api.deps import DeadLettersDep, PageDep
 from api.routes import API_PREFIX
 from api.schemas.common import Page
@@ -21,9 +24,15 @@ router = APIRouter(prefix=f"{API_PREFIX}/rejects", tags=["rejects"])
 async def list_rejects(
     deadletters: DeadLettersDep,
     page: PageDep,
+    principal: PrincipalDep,
     reason: Annotated[str | None, Query(description="reject reason code")] = None,
     utility: Annotated[str | None, Query(description="publishing utility id")] = None,
 ) -> Page[RejectOut]:
+    confined = utility_of(principal)
+    if confined is not None:
+        if utility not in (None, confined):
+            return Page(items=[], total=0)
+        utility = confined
     query = DeadLetterQuery(reason=reason, utility_id=utility, limit=page.limit, offset=page.offset)
     found, total = await deadletters.query(query)
     return Page(items=[RejectOut.of(d) for d in found], total=total)

@@ -10,6 +10,9 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
+from api.auth.guard import PrincipalDep
+from api.auth.principal import Principal
+from api.auth.scope import utility_of
 from api.deps import ClockDep, PageDep, RegistryDep, TelemetryDep
 from api.routes import API_PREFIX
 from api.schemas.common import Page
@@ -47,10 +50,13 @@ StartQ = Annotated[
 EndQ = Annotated[str | None, Query(description="RFC 3339 with offset, or epoch ms; default now")]
 
 
-def _kind(registry: Registry, source_id: str) -> SourceKind:
+def _kind(registry: Registry, source_id: str, principal: Principal) -> SourceKind:
     kind = registry.kind_of(source_id)
     if kind is None:
         raise NotFoundError(f"source {source_id!r} is not in the registry")
+    confined = utility_of(principal)
+    if confined is not None and registry.owner_of(source_id) != confined:
+        raise HTTPException(403, detail=f"{source_id} is not yours")
     return kind
 
 
@@ -71,6 +77,7 @@ async def get_series(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     clock: ClockDep,
+    principal: PrincipalDep,
     metric: Annotated[
         str | None, Query(description="default: lel_pct / volume_m3 / secondary_supply_temp_c")
     ] = None,
@@ -80,7 +87,7 @@ async def get_series(
         str | None, Query(description="ms or 30s/5m/1h/1d; default: ≤ ~500 buckets")
     ] = None,
 ) -> SeriesOut:
-    kind = _kind(registry, source_id)
+    kind = _kind(registry, source_id, principal)
     start_ms, end_ms = _window(start, end, clock.now_ms())
     if metric is None:
         if kind not in DEFAULT_METRIC:
@@ -113,9 +120,9 @@ async def get_series(
 
 @router.get("/{source_id}/metrics", summary="Names of the metrics stored for a source")
 async def get_metrics(
-    source_id: SourceId, registry: RegistryDep, telemetry: TelemetryDep
+    source_id: SourceId, registry: RegistryDep, telemetry: TelemetryDep, principal: PrincipalDep
 ) -> MetricsOut:
-    kind = _kind(registry, source_id)
+    kind = _kind(registry, source_id, principal)
     return MetricsOut(
         source_id=source_id, source_kind=kind, metrics=sorted(await telemetry.metrics(source_id))
     )
@@ -128,11 +135,12 @@ async def get_events(
     telemetry: TelemetryDep,
     clock: ClockDep,
     page: PageDep,
+    principal: PrincipalDep,
     start: StartQ = None,
     end: EndQ = None,
 ) -> Page[EventOut]:
     """``total`` counts the events in the window, up to 10,000."""
-    _kind(registry, source_id)
+    _kind(registry, source_id, principal)
     start_ms, end_ms = _window(start, end, clock.now_ms())
     events = await telemetry.events(source_id, start_ms, end_ms, limit=EVENTS_CAP)
     return Page(items=[EventOut.of(e) for e in page.slice(events)], total=len(events))

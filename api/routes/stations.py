@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.auth.guard import PrincipalDep
+from api.auth.scope import check_source, utility_of
 from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
 from api.lookup import is_online, open_alerts_of, require_station
 from api.routes import API_PREFIX
@@ -28,15 +30,18 @@ async def list_stations(
     telemetry: TelemetryDep,
     clock: ClockDep,
     page: PageDep,
+    principal: PrincipalDep,
     enterprise_id: Annotated[str | None, Query(description="e.g. HEAT-001")] = None,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
 ) -> Page[StationOut]:
+    confined = utility_of(principal)
     stations = sorted(
         (
             s
             for s in registry.stations.values()
             if (enterprise_id is None or s.enterprise_id == enterprise_id)
             and (district is None or s.district == district)
+            and (confined is None or registry.owner_of(s.id) == confined)
         ),
         key=lambda s: s.id,
     )
@@ -54,8 +59,10 @@ async def get_station(
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
     clock: ClockDep,
+    principal: PrincipalDep,
 ) -> StationDetail:
     station = require_station(registry, station_id)
+    await check_source(principal, registry, alerts, station_id)
     seen, latest, mine = await asyncio.gather(
         telemetry.last_seen([station.id]),
         latest_of(telemetry, station.id),

@@ -5,11 +5,26 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import iso_or_none
-from lifeline.alert import Alert, AlertCategory, AlertState, AuditEntry, Severity
+from lifeline.alert import (
+    Alert,
+    AlertCategory,
+    AlertState,
+    AuditEntry,
+    ResolutionCause,
+    Severity,
+)
 from lifeline.ids import SourceKind
 from lifeline.timeutil import iso_ms
 
-__all__ = ["ActionBody", "AlertDetail", "AlertOut", "AssignBody", "AuditOut", "ShelveBody"]
+__all__ = [
+    "ActionBody",
+    "AlertDetail",
+    "AlertOut",
+    "AssignBody",
+    "AuditOut",
+    "CloseBody",
+    "ShelveBody",
+]
 
 DEFAULT_ACTOR = "operator"
 
@@ -45,6 +60,7 @@ class AlertOut(BaseModel):
     district: str | None
     enterprise_id: str | None
     utility_id: str | None
+    cause: str | None = Field(description="resolution cause given at close, if any")
 
     @classmethod
     def of(cls, alert: Alert) -> AlertOut:
@@ -79,6 +95,7 @@ class AlertOut(BaseModel):
             district=alert.district,
             enterprise_id=alert.enterprise_id,
             utility_id=alert.utility_id,
+            cause=alert.cause,
         )
 
 
@@ -91,6 +108,7 @@ class AuditOut(BaseModel):
     from_state: AlertState | None
     to_state: AlertState
     note: str | None
+    cause: str | None
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditOut:
@@ -103,6 +121,7 @@ class AuditOut(BaseModel):
             from_state=entry.from_state,
             to_state=entry.to_state,
             note=entry.note,
+            cause=entry.cause,
         )
 
 
@@ -113,7 +132,8 @@ class AlertDetail(AlertOut):
 
 
 class ActionBody(BaseModel):
-    """Who acts and why. Until authentication lands, ``actor`` is taken on trust."""
+    """Why (``note``). The actor is the authenticated account; ``actor`` is accepted
+    for compatibility with clients written before authentication, and ignored."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -121,13 +141,20 @@ class ActionBody(BaseModel):
         default=DEFAULT_ACTOR,
         min_length=1,
         max_length=64,
-        description="who acts (trusted until authentication lands; default 'operator')",
+        description="ignored: the actor is the authenticated account",
+        deprecated=True,
     )
     note: str | None = Field(default=None, max_length=1000)
 
 
 class ShelveBody(ActionBody):
     minutes: int = Field(ge=1, le=1440, description="shelve for this long (1 min .. 24 h)")
+
+
+class CloseBody(ActionBody):
+    cause: ResolutionCause | None = Field(
+        default=None, description="what was found: real_leak, false_alarm, sensor_fault ..."
+    )
 
 
 class AssignBody(ActionBody):

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from alerts.rules import DeadmanRule, EventRule, StuckRule, ThresholdRule, load_rules, parse_rules
+from alerts.rules import (
+    AnomalyRule,
+    DeadmanRule,
+    EventRule,
+    StuckRule,
+    ThresholdRule,
+    load_rules,
+    parse_rules,
+)
 from lifeline.alert import Severity
 from lifeline.errors import ConfigError
 
@@ -27,7 +35,7 @@ def test_shipped_default_rules_load_with_every_rule_type() -> None:
     rules = load_rules(None)
     by_name = rules.by_name
     types = {type(rule) for rule in rules.rules}
-    assert types == {ThresholdRule, EventRule, StuckRule, DeadmanRule}
+    assert types == {ThresholdRule, EventRule, StuckRule, DeadmanRule, AnomalyRule}
     leak = by_name["gas_leak"]
     assert isinstance(leak, ThresholdRule)
     assert leak.events is not None

@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Final
 
 from alerts import lifecycle
+from api.auth.secrets import API_KEY_PREFIX, new_token, token_hash
 from lifeline.alert import Alert, AlertCategory, Severity
+from lifeline.identity import Credential, CredentialKind, Role, User
 from lifeline.ids import SourceKind
 from lifeline.payloads import GasEvent, GasEventType, GasReading, MeterReading, StationTelemetry
-from lifeline.ports import AlertStore
+from lifeline.ports import AlertStore, AuthStore
 from lifeline.records import Record
 from lifeline.topics import RecordKind
 
@@ -81,3 +83,21 @@ async def raise_alert(
 async def clear_alert(store: AlertStore, alert: Alert, ts_ms: int = NOW_MS) -> Alert:
     cleared, entry = lifecycle.clear(alert, ts_ms)
     return await store.save(cleared, entry)
+
+
+async def issue_token(
+    store: AuthStore,
+    username: str,
+    role: Role,
+    *,
+    crew_id: str | None = None,
+    utility_id: str | None = None,
+) -> str:
+    """An account of ``role`` (no password: fast) and a new API key of it."""
+    if await store.get_user(username) is None:
+        await store.put_user(User(username, role, NOW_MS, crew_id=crew_id, utility_id=utility_id))
+    token = new_token(API_KEY_PREFIX)
+    await store.add_credential(
+        Credential(token_hash(token), CredentialKind.API_KEY, username, "test", NOW_MS)
+    )
+    return token

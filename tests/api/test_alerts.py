@@ -102,7 +102,7 @@ async def test_bad_filter_values_are_422(env: Env) -> None:
         assert (await env.client.get(f"/api/v1/alerts?{query}")).status_code == 422, query
 
 
-async def test_ack_is_recorded_in_the_audit_trail_with_actor_and_note(env: Env) -> None:
+async def test_ack_is_recorded_with_the_authenticated_actor_not_the_body_one(env: Env) -> None:
     alert_id = await _leak(env, "GAS-0010")
     env.clock.now = NOW_MS + 5 * MINUTE
     response = await env.client.post(
@@ -112,7 +112,7 @@ async def test_ack_is_recorded_in_the_audit_trail_with_actor_and_note(env: Env) 
     acked = response.json()
     assert (acked["state"], acked["acked_by"], acked["acked_at_ms"]) == (
         "active_acked",
-        "zhang.wei",
+        "op-test",  # the token's account; the body's "zhang.wei" is ignored
         NOW_MS + 5 * MINUTE,
     )
     detail = (await env.client.get(f"/api/v1/alerts/{alert_id}")).json()
@@ -121,16 +121,16 @@ async def test_ack_is_recorded_in_the_audit_trail_with_actor_and_note(env: Env) 
         for e in detail["audit"]
     ]
     assert trail[0][:2] == ("raise", "system")
-    assert trail[-1] == ("ack", "zhang.wei", "active_unacked", "active_acked", "crew dispatched")
+    assert trail[-1] == ("ack", "op-test", "active_unacked", "active_acked", "crew dispatched")
     assert detail["audit"][-1]["at"] == "2026-01-15T02:05:00.000Z"
 
 
-async def test_actor_defaults_to_operator_when_the_body_is_absent(env: Env) -> None:
+async def test_ack_without_a_body_acts_as_the_authenticated_account(env: Env) -> None:
     alert_id = await _leak(env, "GAS-0011")
     assert (await env.client.post(f"/api/v1/alerts/{alert_id}/ack")).status_code == 200
     detail = (await env.client.get(f"/api/v1/alerts/{alert_id}")).json()
-    assert detail["acked_by"] == "operator"
-    assert detail["audit"][-1]["actor"] == "operator"
+    assert detail["acked_by"] == "op-test"
+    assert detail["audit"][-1]["actor"] == "op-test"
 
 
 async def test_second_ack_is_409_with_the_reason(env: Env) -> None:
@@ -161,7 +161,7 @@ async def test_assign_needs_an_assignee_and_keeps_the_state(env: Env) -> None:
     body = (await env.client.post(url, json={"actor": "li", "assignee": "crew-7"})).json()
     assert (body["assigned_to"], body["state"]) == ("crew-7", "active_unacked")
     trail = (await env.client.get(f"/api/v1/alerts/{alert_id}")).json()["audit"]
-    assert (trail[-1]["action"], trail[-1]["actor"]) == ("assign", "li")
+    assert (trail[-1]["action"], trail[-1]["actor"]) == ("assign", "op-test")
 
 
 async def test_out_of_service_and_back_then_close_then_no_more_actions(env: Env) -> None:
@@ -187,7 +187,7 @@ async def test_actions_are_broadcast_to_live_subscribers(env: Env) -> None:
     assert (event.id, event.state, event.acked_by, event.note) == (
         alert_id,
         "active_acked",
-        "li",
+        "op-test",
         "ok",
     )
 

@@ -102,7 +102,9 @@ async def test_list_endpoints_make_a_constant_number_of_store_calls(env: Env) ->
         alerts=cast(AlertStore, CountingProxy(env.alerts, alert_calls)),
     )
     transport = httpx.ASGITransport(app=create_app(counted))
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://api", headers=env.client.headers
+    ) as client:
         await client.get("/api/v1/channels", params={"limit": 1000})
         assert telemetry_calls == {"latest": 1, "last_seen": 1}
         assert alert_calls == {"open_alerts": 1}

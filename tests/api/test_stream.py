@@ -58,10 +58,11 @@ async def _frames(lines: AsyncIterator[str], count: int) -> list[dict[str, str]]
 
 
 async def test_stream_sends_alert_events_and_unsubscribes_on_disconnect(env: Env) -> None:
+    token = env.client.headers["Authorization"].removeprefix("Bearer ")  # as EventSource sends it
     async with (
         serve(env.deps) as base,
         httpx.AsyncClient(base_url=base, timeout=10) as client,
-        client.stream("GET", "/api/v1/alerts/stream") as response,
+        client.stream("GET", "/api/v1/alerts/stream", params={"access_token": token}) as response,
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -93,7 +94,9 @@ async def test_stream_sends_alert_events_and_unsubscribes_on_disconnect(env: Env
 async def test_stream_without_a_live_feed_is_503(env: Env) -> None:
     app = create_app(dataclasses.replace(env.deps, live=None))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://api", headers=env.client.headers
+    ) as client:
         response = await client.get("/api/v1/alerts/stream")
     assert response.status_code == 503
     assert "not configured" in response.json()["detail"]

@@ -23,5 +23,5 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.api, timeout=10.0) as client:
+    async with httpx.AsyncClient(base_url=stack.api, headers=stack.headers, timeout=10.0) as client:
         yield client

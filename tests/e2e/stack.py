@@ -21,6 +21,9 @@ from tests.services import free_port
 
 T = TypeVar("T")
 
+# The API's bootstrap admin token of every test stack (issue 6): clients send ``headers``.
+ADMIN_TOKEN = "e2e-bootstrap-admin-token-0123456789abcdef"
+
 
 @dataclass
 class Stack:
@@ -38,6 +41,11 @@ class Stack:
     @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization for the API (the bootstrap admin token)."""
+        return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
     @property
     def mqtt_host_port(self) -> tuple[str, int]:
@@ -63,7 +71,14 @@ class Stack:
         ]
         if self.mqtt_url is not None:
             args += ["--mqtt-url", self.mqtt_url]
-        env = {**os.environ, "LIFELINE_DEMO_METERS": "500", **self.env}
+        # Development mode (anonymous embedded broker) unless a test sets it to "0".
+        env = {
+            **os.environ,
+            "LIFELINE_DEMO_METERS": "500",
+            "LIFELINE_DEV_MODE": "1",
+            "LIFELINE_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+            **self.env,
+        }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / "stack.log"
         log = self.log_path.open("ab")

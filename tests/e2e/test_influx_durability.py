@@ -109,7 +109,7 @@ async def test_influxdb_down_for_30s_mid_stream_loses_and_doubles_nothing(
         await asyncio.sleep(10)
         await asyncio.to_thread(influxdb.stop)
         await asyncio.sleep(30)
-        async with httpx.AsyncClient(base_url=stack.api) as api:
+        async with httpx.AsyncClient(base_url=stack.api, headers=stack.headers) as api:
             health = await api.get("/healthz")
             assert health.status_code == 503  # the spool is in use: the store is down
             assert health.json()["components"]["telemetry_store"]["ok"] is False
@@ -117,7 +117,7 @@ async def test_influxdb_down_for_30s_mid_stream_loses_and_doubles_nothing(
         await streaming
         assert await wait_count(influxdb, count, timeout_s=60) == count
         assert influx_sum(influxdb) == pytest.approx(expected_sum(count))
-        async with httpx.AsyncClient(base_url=stack.api) as api:
+        async with httpx.AsyncClient(base_url=stack.api, headers=stack.headers) as api:
             metrics = (await api.get("/metrics")).text
             assert (await api.get("/healthz")).status_code == 200
         spooled = _metric(metrics, "lifeline_spool_records_spooled_total")
@@ -202,7 +202,7 @@ async def test_24_simulated_hours_of_history_come_back_downsampled_in_under_a_se
             for first in range(0, len(records), 1000):
                 payload = msgspec.json.encode({"batch": records[first : first + 1000]})
                 await client.publish(gas_topic("GAS-0100"), payload, qos=1)
-        async with httpx.AsyncClient(base_url=stack.api, timeout=10) as api:
+        async with httpx.AsyncClient(base_url=stack.api, headers=stack.headers, timeout=10) as api:
             params = {"metric": "lel_pct", "start": start, "end": end + 1}
 
             async def complete() -> dict[str, Any] | None:

@@ -18,12 +18,19 @@ async def test_make_run_shows_the_city_and_first_alerts_within_60s(tmp_path: Pat
     started = time.monotonic()
     stack = Stack(
         data_dir=tmp_path / "data",
-        extra_args=["--simulate"],
-        env={"LIFELINE_DEMO_METERS": "10000"},  # the default, as `make run` has it
+        extra_args=["--simulate", "--dev"],
+        # as `make run` has it: 10,000 meters, development mode (the demo API accounts);
+        # no bootstrap token: the page is used with the documented dev passwords
+        env={"LIFELINE_DEMO_METERS": "10000", "LIFELINE_BOOTSTRAP_ADMIN_TOKEN": ""},
     )
     stack.start()
     try:
         async with httpx.AsyncClient(base_url=stack.api, timeout=10) as client:
+            login = await client.post(
+                "/api/v1/auth/login",
+                json={"username": "operator", "password": "lifeline-dev-operator"},
+            )
+            client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             channels = (await client.get("/api/v1/channels", params={"limit": 1})).json()
             enterprises = (await client.get("/api/v1/enterprises", params={"limit": 1})).json()
             assert (channels["total"], enterprises["total"]) == (525, 134)

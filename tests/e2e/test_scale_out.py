@@ -18,7 +18,7 @@ import msgspec
 import pytest
 
 from lifeline.partitions import partition_of
-from tests.e2e.stack import eventually, gas_topic, now_ms
+from tests.e2e.stack import ADMIN_TOKEN, eventually, gas_topic, now_ms
 from tests.services import MosquittoServer, free_port
 
 CHANNELS = [f"GAS-{n:04d}" for n in range(1, 201)]
@@ -35,6 +35,7 @@ class Roles:
             "LIFELINE_DATA_DIR": str(tmp / "data"),
             "LIFELINE_DEMO_METERS": "100",
             "LIFELINE_PARTITIONS": "16",
+            "LIFELINE_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
         }
         self.processes: list[subprocess.Popen[bytes]] = []
         self.ops_ports: dict[str, int] = {}
@@ -113,7 +114,10 @@ async def test_shared_ingest_and_partitioned_rules_raise_each_alert_once(
             await client.publish(gas_topic(channel), msgspec.json.encode(body), qos=1)
 
     assert {partition_of(c, 16) < 8 for c in LEAKING} == {True, False}  # both workers busy
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{roles.api_port}") as api:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{roles.api_port}",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ) as api:
 
         async def all_raised() -> list[dict[str, Any]] | None:
             items: list[dict[str, Any]] = (
@@ -144,7 +148,9 @@ async def test_shared_ingest_and_partitioned_rules_raise_each_alert_once(
             assert response.status_code == 200, response.text
             assert response.json()["state"] == "active_acked"
             detail = (await api.get(f"/api/v1/alerts/{alert['id']}")).json()
-            assert ("ack", "op-wang") in [(e["action"], e["actor"]) for e in detail["audit"]]
+            assert ("ack", "bootstrap-admin") in [
+                (e["action"], e["actor"]) for e in detail["audit"]
+            ]
         again = await api.post(f"/api/v1/alerts/{alerts[0]['id']}/ack", json={"actor": "x"})
         assert again.status_code == 409  # the owning worker refused a second ack
     async with httpx.AsyncClient() as ops:

@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.stack import Stack, eventually, gas_topic, now_ms, publish
+from tests.e2e.stack import ADMIN_TOKEN, Stack, eventually, gas_topic, now_ms, publish
 from tests.services import MosquittoServer
+
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 async def _open_alert(api: str, source: str) -> dict[str, Any] | None:
-    async with httpx.AsyncClient(base_url=api, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=api, timeout=5, headers=ADMIN_HEADERS) as client:
         items = (await client.get("/api/v1/alerts", params={"source_id": source})).json()["items"]
     return items[0] if items else None
 
@@ -40,7 +42,7 @@ async def test_alerts_and_audit_survive_kill_9_and_restart(tmp_path: Path) -> No
             return await _open_alert(stack.api, "GAS-0030")
 
         alert = await eventually(raised, timeout_s=5)
-        async with httpx.AsyncClient(base_url=stack.api) as client:
+        async with httpx.AsyncClient(base_url=stack.api, headers=stack.headers) as client:
             acked = await client.post(
                 f"/api/v1/alerts/{alert['id']}/ack",
                 json={"actor": "op-li", "note": "crew 3 dispatched"},
@@ -57,12 +59,12 @@ async def test_alerts_and_audit_survive_kill_9_and_restart(tmp_path: Path) -> No
     restarted = Stack(data_dir=stack.data_dir, api_port=stack.api_port, mqtt_port=stack.mqtt_port)
     restarted.start()
     try:
-        async with httpx.AsyncClient(base_url=restarted.api) as client:
+        async with httpx.AsyncClient(base_url=restarted.api, headers=restarted.headers) as client:
             detail = (await client.get(f"/api/v1/alerts/{alert['id']}")).json()
             assert detail["state"] == "active_acked"
-            assert detail["acked_by"] == "op-li"
+            assert detail["acked_by"] == "bootstrap-admin"
             actions = [(e["action"], e["actor"], e["note"]) for e in detail["audit"]]
-            assert ("ack", "op-li", "crew 3 dispatched") in actions
+            assert ("ack", "bootstrap-admin", "crew 3 dispatched") in actions
             assert len(actions) == 2  # raised, acked: nothing lost, nothing invented
 
             # the same condition after the restart updates the same alert: no duplicate
@@ -91,7 +93,7 @@ async def test_up_with_an_external_mosquitto(tmp_path: Path, mosquitto: Mosquitt
 
         alert = await eventually(raised, timeout_s=3)
         assert alert["severity"] == "critical"
-        async with httpx.AsyncClient(base_url=stack.api) as client:
+        async with httpx.AsyncClient(base_url=stack.api, headers=stack.headers) as client:
             health = (await client.get("/healthz")).json()
         assert "broker" not in health["components"]  # no embedded broker was started
         assert health["components"]["ingest"]["ok"] is True

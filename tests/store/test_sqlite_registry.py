@@ -104,4 +104,4 @@ async def test_registry_and_alerts_share_one_file(tmp_path: Path) -> None:
         await registry.close()
     with sqlite3.connect(path) as conn:
         versions = dict(conn.execute("SELECT component, version FROM schema_version"))
-    assert versions == {"registry": 1, "alerts": 1}
+    assert versions == {"registry": 1, "alerts": 2}

@@ -1,0 +1,208 @@
+"""The detectors: five components run alone, and :class:`CombinedDetector` (all five).
+
+Each factory returns an :class:`~alerts.detectors.stream.Envelope` (a ``Detector``):
+
+| detector | surprise (decades, ``-log10 p``) |
+|---|---|
+| ``spike_detector`` | ``z / ln 10`` with ``z = |x - baseline| / scale`` (Laplace tail) |
+| ``level_shift_detector`` | ``-log10 Q(z)``, ``z`` the baseline's two-window statistic |
+| ``rate_detector`` | ``z / ln 10``, ``z = |dx| / usual |dx|`` |
+| ``stuck_detector`` | ``stuck surprise / ln 10`` |
+| ``range_detector`` | scaled so that ``score = excess / (2 range_margin)`` (extremes.py) |
+| ``combined_detector`` | max(anomaly likelihood of ``log1p(max z)`` (likelihood.py), range) |
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+import numpy as np
+from scipy.special import erfc
+
+from alerts.detectors import baseline, extremes, likelihood, rate, stuck
+from alerts.detectors.config import AnomalyConfig, Cadence
+from alerts.detectors.ewma import Array, IntArray
+from alerts.detectors.stream import Envelope, Surprise
+
+__all__ = [
+    "CombinedDetector",
+    "CombinedState",
+    "combined_detector",
+    "level_shift_detector",
+    "range_detector",
+    "rate_detector",
+    "spike_detector",
+    "stuck_detector",
+]
+
+LN10 = math.log(10.0)
+_SPAN = 3.0  # expected range shown to operators: prediction +- _SPAN x scale
+
+
+def _gauss_decades(z: float) -> float:
+    return -math.log10(max(0.5 * math.erfc(z / math.sqrt(2.0)), 1e-300))
+
+
+def _gauss_decades_batch(z: Array) -> Array:
+    p = 0.5 * np.asarray(erfc(z / math.sqrt(2.0)), dtype=np.float64)
+    return np.asarray(-np.log10(np.maximum(p, 1e-300)), dtype=np.float64)
+
+
+class _BaselineKernel:
+    """Spike (``shift=False``) or level shift (``shift=True``) on the adaptive baseline."""
+
+    def __init__(self, cfg: AnomalyConfig, shift: bool) -> None:
+        self.cfg = cfg
+        self.shift = shift
+
+    def init(self) -> baseline.BaselineState:
+        return baseline.new_state()
+
+    def step(self, k: baseline.BaselineState, cad: Cadence, ts: int, x: float) -> Surprise:
+        p = baseline.step(k, cad, self.cfg, ts, x)
+        lo, hi = p.prediction - _SPAN * p.scale, p.prediction + _SPAN * p.scale
+        if self.shift:
+            return Surprise(_gauss_decades(p.z_shift), lo, hi, f"level shift z={p.z_shift:.1f}")
+        return Surprise(p.z_spike / LN10, lo, hi, f"{x:.4g} vs expected {lo:.4g}..{hi:.4g}")
+
+    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
+        b = baseline.batch(ts, x, cad, self.cfg)
+        return _gauss_decades_batch(b.z_shift) if self.shift else b.z_spike / LN10
+
+
+class _RateKernel:
+    def init(self) -> rate.RateState:
+        return rate.RateState()
+
+    def step(self, k: rate.RateState, cad: Cadence, ts: int, x: float) -> Surprise:
+        last = k.last
+        z, usual = rate.step(k, cad, x)
+        lo = hi = None
+        if not math.isnan(last) and math.isfinite(usual):
+            lo, hi = last - _SPAN * usual, last + _SPAN * usual
+        return Surprise(z / LN10, lo, hi, f"changed {x - last:.4g} (usual |step| {usual:.3g})")
+
+    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
+        return rate.batch(x, cad)[0] / LN10
+
+
+class _StuckKernel:
+    def __init__(self, cfg: AnomalyConfig) -> None:
+        self.factor = cfg.stuck_factor
+
+    def init(self) -> stuck.StuckState:
+        return stuck.StuckState()
+
+    def step(self, k: stuck.StuckState, cad: Cadence, ts: int, x: float) -> Surprise:
+        u, run = stuck.step(k, self.factor, x)
+        return Surprise(u / LN10, None, None, f"{run} equal records (longest before {k.longest})")
+
+    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
+        return stuck.batch(x, self.factor)[0] / LN10
+
+
+def _range_decades(e: float, cfg: AnomalyConfig, log_decades: float) -> float:
+    """Decades that make the envelope's score ``e / (2 range_margin)``."""
+    return log_decades * e / (2.0 * cfg.range_margin) if cfg.range_margin > 0.0 else 0.0
+
+
+def _range_reason(x: float, lo: float, hi: float) -> str:
+    side = f"above the highest {hi:.4g}" if x > hi else f"below the lowest {lo:.4g}"
+    return f"new extreme: {x:.4g} {side} of all earlier records"
+
+
+class _RangeKernel:
+    def __init__(self, cfg: AnomalyConfig) -> None:
+        self.cfg = cfg
+
+    def init(self) -> extremes.RangeState:
+        return extremes.RangeState()
+
+    def step(self, k: extremes.RangeState, cad: Cadence, ts: int, x: float) -> Surprise:
+        e, lo, hi = extremes.step(k, cad.range_learn_records, x)
+        d = _range_decades(e, self.cfg, self.cfg.component_log_decades)
+        low, high = (lo, hi) if math.isfinite(hi - lo) else (None, None)
+        return Surprise(d, low, high, _range_reason(x, lo, hi) if e > 0.0 else "within range")
+
+    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
+        e = extremes.batch(x, cad.range_learn_records)
+        if self.cfg.range_margin <= 0.0:
+            return np.zeros(len(x))
+        return self.cfg.component_log_decades * e / (2.0 * self.cfg.range_margin)
+
+
+class CombinedState(msgspec.Struct, array_like=True):
+    base: baseline.BaselineState = msgspec.field(default_factory=baseline.new_state)
+    rate: rate.RateState = msgspec.field(default_factory=rate.RateState)
+    stuck: stuck.StuckState = msgspec.field(default_factory=stuck.StuckState)
+    lik: likelihood.LikelihoodState = msgspec.field(default_factory=likelihood.LikelihoodState)
+    range: extremes.RangeState = msgspec.field(default_factory=extremes.RangeState)
+
+
+_NAMES = ("spike", "level shift", "rate of change", "stuck")
+
+
+class _CombinedKernel:
+    """``u = log1p(max(z_spike, z_shift, z_rate, stuck))`` judged by its own likelihood,
+    or a new extreme of the series (the larger of the two)."""
+
+    def __init__(self, cfg: AnomalyConfig) -> None:
+        self.cfg = cfg
+
+    def init(self) -> CombinedState:
+        return CombinedState()
+
+    def step(self, k: CombinedState, cad: Cadence, ts: int, x: float) -> Surprise:
+        b = baseline.step(k.base, cad, self.cfg, ts, x)
+        z_rate, _ = rate.step(k.rate, cad, x)
+        u_stuck, _ = stuck.step(k.stuck, self.cfg.stuck_factor, x)
+        zs = (b.z_spike, b.z_shift, z_rate, u_stuck)
+        top = max(range(4), key=zs.__getitem__)
+        decades = likelihood.step(k.lik, cad, math.log1p(zs[top]))
+        e, r_lo, r_hi = extremes.step(k.range, cad.range_learn_records, x)
+        d_range = _range_decades(e, self.cfg, self.cfg.log_decades)
+        lo, hi = b.prediction - _SPAN * b.scale, b.prediction + _SPAN * b.scale
+        if d_range > decades:
+            return Surprise(d_range, lo, hi, _range_reason(x, r_lo, r_hi))
+        reason = f"{_NAMES[top]}: {x:.4g} vs expected {lo:.4g}..{hi:.4g} (z={zs[top]:.1f})"
+        return Surprise(decades, lo, hi, reason)
+
+    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
+        b = baseline.batch(ts, x, cad, self.cfg)
+        z_rate, _ = rate.batch(x, cad)
+        u_stuck, _ = stuck.batch(x, self.cfg.stuck_factor)
+        z = np.maximum(np.maximum(b.z_spike, b.z_shift), np.maximum(z_rate, u_stuck))
+        decades = likelihood.batch(np.log1p(z), cad)
+        if self.cfg.range_margin <= 0.0:
+            return decades
+        e = extremes.batch(x, cad.range_learn_records)
+        return np.maximum(decades, self.cfg.log_decades * e / (2.0 * self.cfg.range_margin))
+
+
+CombinedDetector = Envelope[CombinedState]
+
+
+def combined_detector(cfg: AnomalyConfig) -> CombinedDetector:
+    """The generic detector ``lifeline detect`` runs (the NAB one)."""
+    return Envelope("anomaly", _CombinedKernel(cfg), cfg)
+
+
+def spike_detector(cfg: AnomalyConfig) -> Envelope[baseline.BaselineState]:
+    return Envelope("spike", _BaselineKernel(cfg, shift=False), cfg, cfg.component_log_decades)
+
+
+def level_shift_detector(cfg: AnomalyConfig) -> Envelope[baseline.BaselineState]:
+    return Envelope("level_shift", _BaselineKernel(cfg, shift=True), cfg, cfg.component_log_decades)
+
+
+def rate_detector(cfg: AnomalyConfig) -> Envelope[rate.RateState]:
+    return Envelope("rate_of_change", _RateKernel(), cfg, cfg.component_log_decades)
+
+
+def stuck_detector(cfg: AnomalyConfig) -> Envelope[stuck.StuckState]:
+    return Envelope("stuck", _StuckKernel(cfg), cfg, cfg.component_log_decades)
+
+
+def range_detector(cfg: AnomalyConfig) -> Envelope[extremes.RangeState]:
+    return Envelope("range", _RangeKernel(cfg), cfg, cfg.component_log_decades)

@@ -1,0 +1,52 @@
+"""Rules as the dashboard needs them: threshold set-points to draw on history charts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from alerts.rules import Rule, ThresholdRule
+
+__all__ = ["LevelOut", "RuleOut"]
+
+
+class LevelOut(BaseModel):
+    value: float
+    severity: str
+
+
+class RuleOut(BaseModel):
+    name: str
+    type: str = Field(description="threshold | event | stuck | deadman")
+    kind: str
+    category: str
+    description: str
+    metric: str | None = None
+    direction: str | None = Field(default=None, description="above | below (threshold only)")
+    levels: list[LevelOut] = Field(default_factory=list)
+    levels_from_registry: bool = Field(
+        default=False, description="gas channels: levels come from each channel's low/high_pct"
+    )
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleOut:
+        """Any rule type (new ones included): its tag, kind, category, description."""
+        tag = type(rule).__struct_config__.tag
+        base = cls(
+            name=rule.name,
+            type=str(tag) if tag is not None else type(rule).__name__,
+            kind=str(rule.kind),
+            category=str(rule.category),
+            description=rule.description,
+        )
+        if isinstance(rule, ThresholdRule):
+            return base.model_copy(
+                update={
+                    "metric": rule.metric,
+                    "direction": rule.direction.value,
+                    "levels": [
+                        LevelOut(value=v.value, severity=v.severity.value) for v in rule.levels
+                    ],
+                    "levels_from_registry": rule.levels_from_registry,
+                }
+            )
+        return base

@@ -1,0 +1,34 @@
+"""Every fault drill, short form, on real Mosquitto / InfluxDB and real Lifeline
+processes: nothing published is lost or stored twice, every injected alarm has exactly
+one alert, and the drill's own check holds (see bench/drills.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.drills import DRILLS, run_drill
+from bench.services import INFLUXD_BINARIES, MOSQUITTO_BINARIES
+from tests.services import require_binary
+
+_CASES = list(DRILLS)
+
+
+@pytest.mark.slow
+@pytest.mark.services
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", _CASES)
+async def test_drill_loses_and_duplicates_nothing(name: str, tmp_path: Path) -> None:
+    require_binary(*MOSQUITTO_BINARIES)
+    if DRILLS[name].stack.store == "influx":
+        require_binary(*INFLUXD_BINARIES)
+    outcome = await run_drill(name, tmp_path, short=True, progress=False)
+    result = outcome.result
+    assert result.published.total > 5_000
+    assert result.lost == 0, result.stored
+    assert result.duplicated == 0
+    assert result.sums_match, result.sum_mismatch
+    assert result.alarms_injected > 10
+    assert result.alarms_lost == result.alarms_duplicated == 0
+    assert outcome.problems == []
