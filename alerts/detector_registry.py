@@ -94,7 +94,7 @@ class TypedDetector:
 
 def _generic(factory_name: str, kernel_state: str) -> DetectorSpec:
     """A generic detector of ``alerts.detectors.components`` (its ``params`` override the
-    ``anomaly:`` defaults of ``alerts/anomaly_defaults.yaml``); imported on first use."""
+    ``anomaly:`` section of ``alerts/default_rules.yaml``); imported on first use."""
 
     def build(_metrics: tuple[str, ...], params: Mapping[str, ParamValue]) -> AnyDetector:
         from alerts.detectors import components, config, stream

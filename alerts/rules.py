@@ -21,7 +21,7 @@ import itertools
 import string
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 import msgspec.yaml
@@ -242,6 +242,8 @@ Rule = ThresholdRule | EventRule | StuckRule | DeadmanRule | AnomalyRule
 class _RulesFile(msgspec.Struct, forbid_unknown_fields=True):
     rules: list[Rule]
     version: int = 1
+    # the generic detector's settings (alerts/detectors/config.py validates them)
+    anomaly: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class RuleSet(msgspec.Struct, frozen=True):

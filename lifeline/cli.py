@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lifeline.errors import ConfigError
 from lifeline.logs import configure_logging
 from lifeline.settings import Settings, load_settings
 
@@ -266,6 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return detect_main(argv[1:])
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as error:  # a clear one-line refusal, not a traceback
+        print(f"lifeline {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "up":
         return _up(args)
     if args.command == "simulate":

@@ -1,7 +1,8 @@
 """The anomaly detectors' configuration: the ``anomaly:`` section of a rules file.
 
-``load_anomaly_config(path | None)`` reads ``alerts/anomaly_defaults.yaml`` and then, if
-given, the ``anomaly:`` section of ``path`` over it (fields not given keep their default).
+``load_anomaly_config(path | None)`` reads the ``anomaly:`` section of
+``alerts/default_rules.yaml`` and then, if given, the ``anomaly:`` section of ``path``
+over it (fields not given keep their default).
 Unknown fields are errors. :class:`Cadence` turns the hour-based settings into record
 counts for one series.
 """
@@ -19,7 +20,7 @@ from lifeline.errors import ConfigError
 
 __all__ = ["DEFAULTS_PATH", "AnomalyConfig", "Cadence", "load_anomaly_config"]
 
-DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "anomaly_defaults.yaml"
+DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "default_rules.yaml"
 
 Positive = Annotated[float, Meta(gt=0)]
 Unit = Annotated[float, Meta(gt=0, le=1)]
@@ -27,7 +28,7 @@ HOUR_MS = 3_600_000
 
 
 class AnomalyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Every knob of the generic detector; see anomaly_defaults.yaml for meanings."""
+    """Every knob of the generic detector (meanings: ``anomaly:`` in default_rules.yaml)."""
 
     threshold: Unit = 0.5
     cooldown_h: Annotated[float, Meta(ge=0)] = 24.0

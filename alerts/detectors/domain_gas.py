@@ -86,7 +86,12 @@ class RateOfRise:
         values = [*state.values[first:], value]
         if len(ts) < 3 or ts_ms - ts[0] < min_span:
             return RiseState(ts, values, state.scale, state.learned), Verdict(0.0, 0.0)
-        slope = theil_sen(ts, values, MINUTE_MS)
+        n = len(ts)
+        if n > cfg.window:  # fast cadence: `window` readings spread evenly over the span
+            picks = [round(i * (n - 1) / (cfg.window - 1)) for i in range(cfg.window)]
+            slope = theil_sen([ts[i] for i in picks], [values[i] for i in picks], MINUTE_MS)
+        else:
+            slope = theil_sen(ts, values, MINUTE_MS)
         limit = max(cfg.min_rate_pct_per_min, cfg.k * 1.25 * state.scale)
         score = edge_score(slope, limit)
         scale, learned = state.scale, state.learned

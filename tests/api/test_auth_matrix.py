@@ -37,7 +37,7 @@ def _walk(routes: list[Any]) -> list[tuple[str, str]]:
     found = []
     for route in routes:
         if isinstance(route, APIRoute):
-            found += [(method, route.path) for method in sorted(route.methods)]
+            found += [(method, route.path) for method in sorted(route.methods or ())]
         elif (router := getattr(route, "original_router", None)) is not None:
             found += _walk(router.routes)
     return found
