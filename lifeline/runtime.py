@@ -23,7 +23,7 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import aiomqtt
 import uvicorn
@@ -214,6 +214,13 @@ def _api_server(app: Any, settings: Settings, port: int | None = None) -> _Quiet
     )
 
 
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+_C = TypeVar("_C", bound=_Closable)
+
+
 @dataclass
 class _Closables:
     """Things to close on the way out, last opened first."""
@@ -222,6 +229,11 @@ class _Closables:
 
     def add(self, close: Callable[[], Awaitable[None]]) -> None:
         self.items.append(close)
+
+    def keep(self, thing: _C) -> _C:
+        """Register ``thing.close`` and hand ``thing`` back (``x = closing.keep(Open())``)."""
+        self.items.append(thing.close)
+        return thing
 
     async def close(self) -> None:
         for close in reversed(self.items):
@@ -362,17 +374,12 @@ async def _serve_stack(
     clock = SystemClock()
     closing = _Closables()
     try:
-        alert_store = SqliteAlertStore(settings.db_path)
-        closing.add(alert_store.close)
-        deadletters = SqliteDeadLetterStore(settings.db_path)
-        closing.add(deadletters.close)
-        registry_store = SqliteRegistryStore(settings.db_path)
-        closing.add(registry_store.close)
+        alert_store = closing.keep(SqliteAlertStore(settings.db_path))
+        deadletters = closing.keep(SqliteDeadLetterStore(settings.db_path))
+        registry_store = closing.keep(SqliteRegistryStore(settings.db_path))
         registry = await load_or_seed_registry(registry_store, settings)
-        telemetry = open_telemetry_store(settings, registry, spool=True)
-        closing.add(telemetry.close)
-        auth = SqliteAuthStore(settings.db_path)
-        closing.add(auth.close)
+        telemetry = closing.keep(open_telemetry_store(settings, registry, spool=True))
+        auth = closing.keep(SqliteAuthStore(settings.db_path))
 
         broadcast = BroadcastNotifier()
         publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
@@ -470,13 +477,10 @@ async def run_ingest(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     closing = _Closables()
     try:
-        deadletters = SqliteDeadLetterStore(settings.db_path)
-        closing.add(deadletters.close)
-        registry_store = SqliteRegistryStore(settings.db_path)
-        closing.add(registry_store.close)
+        deadletters = closing.keep(SqliteDeadLetterStore(settings.db_path))
+        registry_store = closing.keep(SqliteRegistryStore(settings.db_path))
         registry = await load_or_seed_registry(registry_store, settings)
-        telemetry = open_telemetry_store(settings, registry, spool=True)
-        closing.add(telemetry.close)
+        telemetry = closing.keep(open_telemetry_store(settings, registry, spool=True))
         client_id = f"{settings.mqtt_client_id}-{settings.instance}"
         sink = MqttRecordSink(
             address, client_id=f"{client_id}-records", partitions=settings.partitions
@@ -528,10 +532,8 @@ async def run_rules(settings: Settings) -> None:
     tag = settings.rules_partitions.replace(",", "_")
     closing = _Closables()
     try:
-        alert_store = SqliteAlertStore(settings.db_path)
-        closing.add(alert_store.close)
-        registry_store = SqliteRegistryStore(settings.db_path)
-        closing.add(registry_store.close)
+        alert_store = closing.keep(SqliteAlertStore(settings.db_path))
+        registry_store = closing.keep(SqliteRegistryStore(settings.db_path))
         registry = await load_or_seed_registry(registry_store, settings)
         publisher = AlertPublisher(address, client_id=f"lifeline-rules-{tag}-alerts")
         engine = AlertEngine(
@@ -573,17 +575,12 @@ async def run_api(settings: Settings) -> None:
     await prepare_api_auth(settings)
     closing = _Closables()
     try:
-        alert_store = SqliteAlertStore(settings.db_path)
-        closing.add(alert_store.close)
-        auth = SqliteAuthStore(settings.db_path)
-        closing.add(auth.close)
-        deadletters = SqliteDeadLetterStore(settings.db_path)
-        closing.add(deadletters.close)
-        registry_store = SqliteRegistryStore(settings.db_path)
-        closing.add(registry_store.close)
+        alert_store = closing.keep(SqliteAlertStore(settings.db_path))
+        auth = closing.keep(SqliteAuthStore(settings.db_path))
+        deadletters = closing.keep(SqliteDeadLetterStore(settings.db_path))
+        registry_store = closing.keep(SqliteRegistryStore(settings.db_path))
         registry = await load_or_seed_registry(registry_store, settings)
-        telemetry = open_telemetry_store(settings, registry, spool=False)
-        closing.add(telemetry.close)
+        telemetry = closing.keep(open_telemetry_store(settings, registry, spool=False))
         broadcast = BroadcastNotifier()
         bridge = MqttActionsBridge(
             address,
