@@ -76,15 +76,7 @@ class RulesService:
             backoff = min(backoff * 2, 5.0)
 
     async def _session(self) -> None:
-        client = aiomqtt.Client(
-            self._address.host,
-            self._address.port,
-            username=self._address.username,
-            password=self._address.password,
-            identifier=self._client_id,
-            clean_session=False,
-            tls_context=self._address.tls_context(),
-        )
+        client = self._address.client(self._client_id, clean_session=False)
         # Manual ack through paho, as in ingest/service.py: a record is acknowledged only
         # after the engine has evaluated it and saved any alert change.
         client._client.manual_ack_set(True)

@@ -73,14 +73,7 @@ class MqttActionsBridge:
         backoff = 0.2
         while True:
             try:
-                async with aiomqtt.Client(
-                    self._address.host,
-                    self._address.port,
-                    username=self._address.username,
-                    password=self._address.password,
-                    identifier=self._instance,
-                    tls_context=self._address.tls_context(),
-                ) as client:
+                async with self._address.client(self._instance) as client:
                     await client.subscribe(
                         [(self._reply_topic, 1), (f"{self._prefix}/alerts/#", 1)]
                     )

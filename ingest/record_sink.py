@@ -81,14 +81,8 @@ class MqttRecordSink:
 
     async def _connected(self) -> aiomqtt.Client:
         if self._client is None:
-            client = aiomqtt.Client(
-                self._address.host,
-                self._address.port,
-                username=self._address.username,
-                password=self._address.password,
-                identifier=self._client_id,
-                max_inflight_messages=max(20, self._partitions),
-                tls_context=self._address.tls_context(),
+            client = self._address.client(
+                self._client_id, max_inflight_messages=max(20, self._partitions)
             )
             await client.__aenter__()
             self._client = client

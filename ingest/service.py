@@ -176,16 +176,7 @@ class IngestService:
             }
         else:
             session = {"protocol": aiomqtt.ProtocolVersion.V311, "clean_session": False}
-        client = aiomqtt.Client(
-            mqtt.host,
-            mqtt.port,
-            username=mqtt.username,
-            password=mqtt.password,
-            identifier=mqtt.client_id,
-            keepalive=mqtt.keepalive_s,
-            tls_context=mqtt.address().tls_context(),
-            **session,
-        )
+        client = mqtt.address().client(mqtt.client_id, keepalive=mqtt.keepalive_s, **session)
         # MANUAL ACK. aiomqtt 2.5 has no public API for it, so we reach the paho-mqtt 2.x
         # client underneath: with manual_ack_set(True) paho does not PUBACK a QoS 1
         # message when it is delivered; we call client._client.ack(mid, qos) ourselves

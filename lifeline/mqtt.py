@@ -36,6 +36,20 @@ class BrokerAddress:
     tls: bool = False
     ca_file: str | None = None
 
+    def client(self, identifier: str, **options: Any) -> aiomqtt.Client:
+        """An aiomqtt client for this broker: address, credentials and TLS in one place,
+        so no connection of ours can forget one of them. ``options`` go to aiomqtt
+        (``clean_session``, ``max_inflight_messages``, ``timeout`` ...)."""
+        return aiomqtt.Client(
+            self.host,
+            self.port,
+            username=self.username,
+            password=self.password,
+            identifier=identifier,
+            tls_context=self.tls_context(),
+            **options,
+        )
+
     def tls_context(self) -> ssl.SSLContext | None:
         """A fresh client TLS context (aiomqtt ``tls_context=``), or None for plain TCP."""
         if not self.tls:
@@ -99,14 +113,7 @@ class AlertPublisher:
         pending: tuple[str, bytes, int] | None = None
         while True:
             try:
-                async with aiomqtt.Client(
-                    self._address.host,
-                    self._address.port,
-                    username=self._address.username,
-                    password=self._address.password,
-                    identifier=self._client_id,
-                    tls_context=self._address.tls_context(),
-                ) as client:
+                async with self._address.client(self._client_id) as client:
                     self.connected = True
                     backoff = 0.2
                     log.info("alert_publisher_connected", extra={"host": self._address.host})

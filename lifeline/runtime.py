@@ -112,14 +112,7 @@ async def _wait_for_broker(address: BrokerAddress, timeout_s: float = 20.0) -> N
     deadline = loop.time() + timeout_s
     while True:
         try:
-            async with aiomqtt.Client(
-                host,
-                port,
-                username=address.username,
-                password=address.password,
-                identifier="lifeline-probe",
-                timeout=2,
-            ):
+            async with address.client("lifeline-probe", timeout=2):
                 return
         except aiomqtt.MqttError:
             if loop.time() > deadline:

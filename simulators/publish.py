@@ -130,12 +130,8 @@ class MqttPublisher:
     async def _connect(self) -> None:
         backoff = 0.5
         while True:
-            client = aiomqtt.Client(
-                self._address.host,
-                self._address.port,
-                username=self._address.username,
-                password=self._address.password,
-                identifier=self._client_id,
+            client = self._address.client(
+                self._client_id,
                 clean_session=True,
                 max_inflight_messages=self._max_inflight,
                 timeout=self._timeout_s,
