@@ -48,6 +48,16 @@ class AlertMetrics(MetricSet):
             ["notifier"],
             registry=registry,
         )
+        self.store_retries = Counter(
+            "lifeline_alert_store_retries",
+            "Alert store writes of the data path retried (busy or unavailable store)",
+            registry=registry,
+        )
+        self.evaluation_failures = Counter(
+            "lifeline_alert_evaluation_failures",
+            "Records whose rule evaluation raised a bug (logged; the other records go on)",
+            registry=registry,
+        )
         self.snapshot_failures = Counter(
             "lifeline_alert_snapshot_failures",
             "Failed writes of the rule-state snapshot",

@@ -110,18 +110,16 @@ class BatchConfig:
 class RetryConfig:
     """Exponential backoff between ``initial_s`` and ``max_s`` (with jitter).
 
-    Store and dead-letter writes are retried until they succeed; the sink (rule engine)
-    gets ``sink_attempts`` tries, after which the batch is acknowledged anyway because
-    its records are already durable.
+    Store, dead-letter and sink (rule engine) calls are all retried until they succeed:
+    a message is acknowledged only once its records are stored and handed on.
     """
 
     initial_s: float = 0.1
     max_s: float = 10.0
-    sink_attempts: int = 5
 
     def __post_init__(self) -> None:
-        if not 0 < self.initial_s <= self.max_s or self.sink_attempts < 1:
-            raise ConfigError("need 0 < initial_s <= max_s and sink_attempts >= 1")
+        if not 0 < self.initial_s <= self.max_s:
+            raise ConfigError("need 0 < initial_s <= max_s")
 
     def backoff(self) -> Backoff:
         return Backoff(self.initial_s, self.max_s)

@@ -7,7 +7,9 @@ messages afterwards). ``commit`` is :meth:`Pipeline.persist` (steps 1-2) then
 
 1. accepted records -> ``TelemetryStore.write`` (retried with backoff until it succeeds)
 2. rejections       -> ``DeadLetterStore.add`` (retried likewise)
-3. accepted records -> ``RecordSink.accept`` (the rule engine; bounded retries)
+3. accepted records -> ``RecordSink.accept`` (the rule engine, or the partition topics
+   of the rules workers; retried likewise: an alarm event has no later record to
+   catch it, so it is never acknowledged before the sink has it)
 4. rejections whose accountable utility is known -> Reject JSON on
    ``{prefix}/rejects/{utility_id}`` (see :class:`ingest.decode.Decoded`)
 
@@ -92,6 +94,7 @@ class Pipeline:
         self._metrics = metrics
         self._retry = retry
         self._prefix = prefix
+        self.failing: set[str] = set()  # targets being retried now (health)
 
     def decode(self, topic: str, payload: bytes, utility_id: str | None = None) -> Received:
         """Decode one message against the current registry and clock."""
@@ -142,37 +145,38 @@ class Pipeline:
         self._metrics.write_seconds.observe(time.perf_counter() - started)
 
     async def _until_done(self, target: str, call: Callable[[], Awaitable[None]]) -> None:
-        """Retry ``call`` with backoff until it succeeds (records must never be lost)."""
+        """Retry ``call`` with backoff until it succeeds (records must never be lost).
+
+        The first failure is logged with its traceback, the retries one line each; the
+        messages wait unacknowledged meanwhile (back-pressure on the broker)."""
         backoff = self._retry.backoff()
         while True:
             try:
                 await call()
-                return
-            except Exception:
+            except Exception as error:
                 delay = backoff.next_delay()
                 self._metrics.write_failures.labels(target).inc()
-                log.exception(
+                self.failing.add(target)
+                log.warning(
                     "ingest_write_failed",
-                    extra={"target": target, "attempt": backoff.attempt, "retry_in_s": delay},
+                    exc_info=backoff.attempt == 1,
+                    extra={
+                        "target": target,
+                        "attempt": backoff.attempt,
+                        "retry_in_s": round(delay, 3),
+                        "error": f"{type(error).__name__}: {error}",
+                    },
                 )
                 await asyncio.sleep(delay)
+                continue
+            if target in self.failing:
+                self.failing.discard(target)
+                log.info("ingest_write_recovered", extra={"target": target})
+            return
 
     async def _deliver(self, sink: RecordSink, records: Sequence[Record]) -> None:
-        """Hand records to the sink; give up after ``sink_attempts`` (records are stored)."""
-        backoff = self._retry.backoff()
-        for attempt in range(1, self._retry.sink_attempts + 1):
-            try:
-                await sink.accept(records)
-                return
-            except Exception:
-                self._metrics.write_failures.labels("sink").inc()
-                log.exception(
-                    "ingest_sink_failed",
-                    extra={"attempt": attempt, "of": self._retry.sink_attempts},
-                )
-                if attempt < self._retry.sink_attempts:
-                    await asyncio.sleep(backoff.next_delay())
-        log.error("ingest_sink_gave_up", extra={"records": len(records)})
+        """Hand records to the sink, retried until it takes them (see _until_done)."""
+        await self._until_done("sink", lambda: sink.accept(records))
 
     def _count(
         self, batch: Sequence[Received], records: Sequence[Record], letters: Sequence[DeadLetter]

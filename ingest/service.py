@@ -23,9 +23,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -33,8 +33,9 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest.config import Backoff, BatchConfig, MqttConfig, RetryConfig
+from ingest.local import LocalInbox
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import Pipeline, Received, RecordSink
+from ingest.pipeline import Pipeline, Received, RecordSink, RejectPublisher
 from lifeline.mqtt import Inbox
 from lifeline.ports import Clock, DeadLetterStore, TelemetryStore
 from lifeline.records import Record
@@ -76,11 +77,20 @@ class SystemClock:
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
-    """A received message waiting for its acknowledgement."""
+    """A received message waiting for its acknowledgement (``ack`` sends it)."""
 
-    mid: int
     qos: int
     received: Received
+    ack: Callable[[], None]
+    fail: Callable[[], None] = lambda: None  # given up on: not acked, will come again
+
+
+class _Source(Protocol):
+    """Where messages come from: an MQTT subscription, or the embedded broker."""
+
+    async def next(self, wait_s: float | None) -> _Pending | None: ...
+
+    def close(self) -> None: ...
 
 
 class _MqttPublisher:
@@ -128,6 +138,11 @@ class IngestService:
             prefix=mqtt.prefix,
         )
         self.ready = asyncio.Event()
+
+    @property
+    def retrying(self) -> frozenset[str]:
+        """Targets (``telemetry``, ``dead_letters``, ``sink``) failing and being retried."""
+        return frozenset(self._pipeline.failing)
 
     def set_registry(self, registry: Registry) -> None:
         """Use ``registry`` for every message decoded from now on."""
@@ -206,9 +221,34 @@ class IngestService:
             )
             self.ready.set()
             self._metrics.connected.set(1)
-            await self._consume(client)
+            await self._consume(_MqttSource(self, client), _MqttPublisher(client))
 
-    async def _consume(self, client: aiomqtt.Client) -> None:
+    async def serve_local(self, inbox: LocalInbox, rejects: RejectPublisher) -> None:
+        """Consume the embedded broker's in-process hand-off until cancelled.
+
+        No MQTT session: the broker calls ``inbox.deliver`` from the publisher's
+        PUBLISH and sends the PUBACK once this loop acks the message (ingest/local.py).
+        A bug in a batch fails its messages (their publishers get no PUBACK and resend)
+        and the loop goes on.
+        """
+        backoff = self._retry.backoff()
+        source = _LocalSource(self, inbox)
+        self.ready.set()
+        self._metrics.connected.set(1)
+        try:
+            while True:
+                try:
+                    await self._consume(source, rejects)
+                except Exception:
+                    delay = backoff.next_delay()
+                    log.exception("ingest_local_failed", extra={"retry_in_s": round(delay, 3)})
+                    await asyncio.sleep(delay)
+        finally:
+            inbox.close()
+            self.ready.clear()
+            self._metrics.connected.set(0)
+
+    async def _consume(self, source: _Source, publisher: RejectPublisher) -> None:
         """Collect, persist, hand on and ack batches, overlapping consecutive batches.
 
         Batch N+1 is collected and decoded and its store write runs (on the store's
@@ -217,14 +257,16 @@ class IngestService:
         only after its own records are durable. At most ``_PIPELINE_DEPTH`` batches are
         between collection and acknowledgement.
         """
-        inbox = Inbox(client)
-        publisher = _MqttPublisher(client)
         stages: collections.deque[asyncio.Task[None]] = collections.deque()
         persisted: asyncio.Task[list[Record]] | None = None
         unacked = [0]  # messages counted in the in-flight gauge, not yet acked
+        batches: collections.deque[list[_Pending]] = collections.deque()
         try:
             while True:
-                batch = await self._collect(inbox)
+                batch = await self._collect(source)
+                batches.append(batch)
+                while len(batches) > _PIPELINE_DEPTH + 1:
+                    batches.popleft()  # acked: only the last depth+1 can be in flight
                 unacked[0] += len(batch)
                 self._metrics.in_flight.inc(len(batch))
                 received = [p.received for p in batch]
@@ -232,19 +274,21 @@ class IngestService:
                 previous = stages[-1] if stages else None
                 stages.append(
                     asyncio.create_task(
-                        self._finish(client, publisher, batch, persisted, previous, unacked)
+                        self._finish(publisher, batch, persisted, previous, unacked)
                     )
                 )
                 while stages and (len(stages) > _PIPELINE_DEPTH or stages[0].done()):
                     await stages.popleft()  # raises what the stage raised
         finally:
-            inbox.close()
+            source.close()
             pending = [*stages, *([persisted] if persisted is not None else [])]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            if unacked[0]:  # not acked: the broker redelivers them to the next session
+            if unacked[0]:  # not acked: redelivered (MQTT session) or resent (publisher)
                 self._metrics.in_flight.dec(unacked[0])
+                for message in (p for b in batches for p in b):
+                    message.fail()  # a no-op for a message already acked
 
     async def _persist(
         self, previous: asyncio.Task[list[Record]] | None, batch: list[Received]
@@ -255,8 +299,7 @@ class IngestService:
 
     async def _finish(
         self,
-        client: aiomqtt.Client,
-        publisher: _MqttPublisher,
+        publisher: RejectPublisher,
         batch: list[_Pending],
         persisted: asyncio.Task[list[Record]],
         previous: asyncio.Task[None] | None,
@@ -266,41 +309,89 @@ class IngestService:
         if previous is not None:
             await previous  # the engine sees batches in order; acks go out in order
         await self._pipeline.hand_on([p.received for p in batch], records, publisher)
-        self._ack(client, batch)
+        for pending in batch:  # in the order received
+            if pending.qos > 0:
+                pending.ack()
         unacked[0] -= len(batch)
         self._metrics.in_flight.dec(len(batch))
 
-    async def _collect(self, inbox: Inbox) -> list[_Pending]:
+    async def _collect(self, source: _Source) -> list[_Pending]:
         """Wait for one message, then gather more until the batch is full or due."""
         loop = asyncio.get_running_loop()
-        first = await inbox.get(None)
-        assert first is not None  # no timeout: get() returns a message or raises
-        batch = [self._pending(first)]
-        weight = batch[0].received.weight
+        first = await source.next(None)
+        assert first is not None  # no timeout: next() returns a message or raises
+        batch = [first]
+        weight = first.received.weight
         deadline = loop.time() + self._batch.flush_ms / 1000
         while weight < self._batch.max_records:
             remaining = deadline - loop.time()
-            message = await inbox.get(remaining) if remaining > 0 else None
-            if message is None:
+            pending = await source.next(remaining) if remaining > 0 else None
+            if pending is None:
                 break
-            pending = self._pending(message)
             batch.append(pending)
             weight += pending.received.weight
         return batch
 
-    def _pending(self, message: aiomqtt.Message) -> _Pending:
+    def decode(self, topic: str, payload: bytes, publisher: str | None) -> Received:
+        return self._pipeline.decode(topic, payload, utility_id=publisher)
+
+    @property
+    def publisher_property(self) -> str | None:
+        return self._mqtt.publisher_property
+
+    def utility_account(self, username: str | None) -> str | None:
+        """``username`` if it is a utility's account (its rejects go to it, and it may
+        publish only for its own devices: ``not_owner``); None for our service accounts
+        (``lifeline``, ``simulator``) and anonymous development clients."""
+        return username if username in self._pipeline.registry.utilities else None
+
+
+class _MqttSource:
+    """Messages of one MQTT session; acks are manual PUBACKs through paho."""
+
+    def __init__(self, service: IngestService, client: aiomqtt.Client) -> None:
+        self._service = service
+        self._client = client
+        self._inbox = Inbox(client)
+
+    async def next(self, wait_s: float | None) -> _Pending | None:
+        message = await self._inbox.get(wait_s)
+        if message is None:
+            return None
         payload = message.payload
         raw = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
-        publisher = _publisher(message, self._mqtt.publisher_property)
-        received = self._pipeline.decode(message.topic.value, raw, utility_id=publisher)
-        return _Pending(message.mid, message.qos, received)
+        publisher = _publisher(message, self._service.publisher_property)
+        received = self._service.decode(message.topic.value, raw, publisher)
+        return _Pending(message.qos, received, self._acker(message.mid, message.qos))
 
-    def _ack(self, client: aiomqtt.Client, batch: Sequence[_Pending]) -> None:
-        """PUBACK every QoS 1 message of a committed batch, in the order received."""
-        for pending in batch:
-            if pending.qos == 0:
-                continue
-            # See _client(): manual ack through the paho client (no aiomqtt API).
-            rc = client._client.ack(pending.mid, pending.qos)
+    def _acker(self, mid: int, qos: int) -> Callable[[], None]:
+        def ack() -> None:
+            # See IngestService._client(): manual ack through paho (no aiomqtt API).
+            rc = self._client._client.ack(mid, qos)
             if rc != 0:
-                log.warning("ingest_ack_failed", extra={"mid": pending.mid, "rc": int(rc)})
+                log.warning("ingest_ack_failed", extra={"mid": mid, "rc": int(rc)})
+
+        return ack
+
+    def close(self) -> None:
+        self._inbox.close()
+
+
+class _LocalSource:
+    """Messages handed over in-process by the embedded broker (ingest/local.py)."""
+
+    def __init__(self, service: IngestService, inbox: LocalInbox) -> None:
+        self._service = service
+        self._inbox = inbox
+
+    async def next(self, wait_s: float | None) -> _Pending | None:
+        message = await self._inbox.get(wait_s)
+        if message is None:
+            return None
+        received = self._service.decode(
+            message.topic, message.payload, self._service.utility_account(message.publisher)
+        )
+        return _Pending(message.qos, received, message.ack, message.fail)
+
+    def close(self) -> None:
+        """Nothing to release: unacked messages are failed by the inbox's close."""

@@ -1,8 +1,20 @@
-"""The embedded MQTT broker: amqtt, run in its own process by ``lifeline up``.
+"""The embedded MQTT broker: amqtt, run on ``lifeline up``'s own event loop.
 
 Used when no ``--mqtt-url`` is given. It listens on loopback by default, keeps
-persistent (clean_session=false) sessions for as long as the broker process lives, and
+persistent (clean_session=false) sessions for as long as the process lives, and
 delivers QoS 1. Production uses Mosquitto or an EMQX cluster instead (docker-compose.yml).
+
+**Ingest in the publish path.** amqtt 0.12.1 sends a publisher's PUBACK before it has
+delivered the message to any subscriber, keeps undelivered messages only in memory,
+cancels a disconnected publisher's pending deliveries and drops a delivery that waits
+more than 5 s for the subscriber's PUBACK: acknowledged data was lost. So with an
+:class:`InboundGate` (``lifeline up`` passes the ingester's ``ingest.local.LocalInbox``)
+an inbound contract PUBLISH that the publish ACL allows is first handed to the gate,
+and amqtt's own flow (PUBACK, then delivery to any other subscriber) runs only once the
+gate returns, i.e. once the records are durable. If the gate fails, the connection is
+closed without a PUBACK and the publisher's session resends. The hook wraps each
+connection's ``handle_publish`` (amqtt is pinned to 0.12.1 in pyproject.toml; the
+tests in tests/e2e/test_acked_never_lost.py guard it on upgrades).
 
 Authentication and ACLs are on: the broker loads the files ``lifeline accounts`` writes
 (``amqtt-passwd`` for amqtt's ``FileAuthPlugin``, ``amqtt-acl.json`` for its
@@ -24,15 +36,51 @@ import signal
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lifeline.errors import ConfigError
 from lifeline.logs import configure_logging
 from lifeline.settings import load_settings
 
-__all__ = ["BrokerAuth", "broker_config", "main", "serve"]
+__all__ = ["BrokerAuth", "InboundGate", "broker_config", "main", "serve"]
 
 log = logging.getLogger(__name__)
+
+
+class InboundGate(Protocol):
+    """Takes inbound contract messages inside the broker's publish handling."""
+
+    def accepts(self, topic: str) -> bool:
+        """Whether ``topic`` is one the gate takes (the others flow through amqtt)."""
+        ...
+
+    async def deliver(self, topic: str, payload: bytes, qos: int, publisher: str | None) -> None:
+        """Return once the message is durable (QoS > 0); raise if it never will be."""
+        ...
+
+
+class _OneLine(logging.Filter):
+    """amqtt logs a traceback for every failed delivery task (e.g. a subscriber that
+    does not PUBACK within its 5 s): keep one line per event, the error in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_amqtt_logs() -> None:
+    """One line per amqtt event, never a traceback flood (see :class:`_OneLine`)."""
+    for name in ("amqtt", "amqtt.broker", "amqtt.mqtt.protocol.handler", "transitions"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _OneLine) for f in logger.filters):
+            logger.addFilter(_OneLine())
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
 
 _FILE_AUTH = "amqtt.plugins.authentication.FileAuthPlugin"
 _TOPIC_ACL = "amqtt.plugins.topic_checking.TopicAccessControlListPlugin"
@@ -75,19 +123,74 @@ def broker_config(host: str, port: int, auth: BrokerAuth | None = None) -> dict[
     }
 
 
-async def serve(host: str, port: int, stop: asyncio.Event, auth: BrokerAuth | None = None) -> None:
-    """Run the broker until ``stop`` is set."""
+def _gated_broker(config: dict[str, Any], gate: InboundGate) -> Any:
+    """An amqtt ``Broker`` whose inbound contract PUBLISHes pass ``gate`` before PUBACK."""
+    from amqtt.broker import Broker
+    from amqtt.contexts import Action
+
+    class GatedBroker(Broker):  # type: ignore[misc]
+        async def _initialize_client_session(self, *args: Any) -> Any:
+            handler, session = await super()._initialize_client_session(*args)
+            handle_publish = handler.handle_publish
+
+            async def gated(packet: Any) -> None:
+                topic, data = packet.topic_name, packet.data
+                client = handler.session
+                if (
+                    topic is not None
+                    and data is not None
+                    and client is not None
+                    and gate.accepts(topic)
+                    and await self._topic_filtering(client, topic=topic, action=Action.PUBLISH)
+                ):
+                    try:
+                        await gate.deliver(topic, bytes(data), packet.qos or 0, client.username)
+                    except Exception as err:
+                        log.warning(
+                            "broker_ingest_refused",
+                            extra={"client_id": client.client_id, "error": repr(err)},
+                        )
+                        if handler.writer is not None:  # no PUBACK: the session resends
+                            await handler.writer.close()
+                        return
+                await handle_publish(packet)
+
+            handler.handle_publish = gated
+            return handler, session
+
+    return GatedBroker(config)
+
+
+async def serve(
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    auth: BrokerAuth | None = None,
+    gate: InboundGate | None = None,
+    started: asyncio.Event | None = None,
+) -> None:
+    """Run the broker until ``stop`` is set (``started`` is set once it listens)."""
     from amqtt.broker import Broker
 
+    quiet_amqtt_logs()
+    config = broker_config(host, port, auth)
     with warnings.catch_warnings():
         # amqtt 0.12 calls its dataclass subscribe ACL field `acl` and warns about it.
         warnings.filterwarnings("ignore", message="The 'acl' option is deprecated")
-        broker = Broker(broker_config(host, port, auth))
+        broker = Broker(config) if gate is None else _gated_broker(config, gate)
         await broker.start()
     log.info(
         "broker_started",
-        extra={"host": host, "port": port, "engine": "amqtt", "auth": auth is not None},
+        extra={
+            "host": host,
+            "port": port,
+            "engine": "amqtt",
+            "auth": auth is not None,
+            "ingest_in_publish_path": gate is not None,
+        },
     )
+    if started is not None:
+        started.set()
     try:
         await stop.wait()
     finally:

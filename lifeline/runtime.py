@@ -1,10 +1,12 @@
 """Process wiring: the embedded all-in-one stack and the scaled-out roles.
 
-``lifeline up`` (``run_stack``): children are the embedded broker (amqtt, unless
-``--mqtt-url`` names an external broker) and, on request, the simulators; the main
-process runs ingest, the rule engine and the API on one event loop, the engine being
-the ingester's sink. Children die with the parent (PDEATHSIG), so a ``kill -9`` of
-``lifeline up`` leaves no broker holding the port.
+``lifeline up`` (``run_stack``): one process runs the embedded broker (amqtt, unless
+``--mqtt-url`` names an external broker), ingest, the rule engine and the API on one
+event loop, the engine being the ingester's sink. The embedded broker hands inbound
+messages to the ingester in its publish path and PUBACKs them only once they are
+durable (``lifeline.broker``, ``ingest.local``), so nothing acknowledged lives only in
+broker memory. The simulators, on request, are a child process that dies with the
+parent (PDEATHSIG).
 
 Scaled out (docker-compose, systemd), each role is its own process against an external
 broker: ``run_ingest`` (shared subscription, publishes records to partition topics),
@@ -25,13 +27,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, S
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
-import aiomqtt
 import uvicorn
 
 from alerts.engine import AlertEngine, EngineOptions
 from alerts.notify_memory import BroadcastNotifier
 from alerts.notify_mqtt import MqttNotifier
-from alerts.remote import alert_partition_key
+from alerts.remote import alert_partition_key, owned_sources
 from alerts.rules import load_rules
 from alerts.service import RulesService
 from api.app import create_app
@@ -40,8 +41,10 @@ from api.deps import ApiDeps, AuthOptions, ComponentHealth, HealthReport
 from api.ops import create_ops_app
 from api.remote import MqttActionsBridge
 from ingest.config import BatchConfig, MqttConfig
+from ingest.local import LocalInbox
 from ingest.record_sink import MqttRecordSink
 from ingest.service import IngestService
+from lifeline import broker
 from lifeline.accounts_cli import accounts_dir, issue_embedded_credentials
 from lifeline.alert import Alert
 from lifeline.errors import ConfigError
@@ -49,6 +52,7 @@ from lifeline.mqtt import AlertPublisher, BrokerAddress, parse_mqtt_url
 from lifeline.partitions import parse_partitions, partition_of
 from lifeline.ports import AlertActions, Background, Clock, TelemetryStore
 from lifeline.registry import Registry
+from lifeline.registry_follow import follow_registry
 from lifeline.seed import generate_registry
 from lifeline.settings import Settings
 from lifeline.stores import open_telemetry_store
@@ -76,13 +80,17 @@ class SystemClock:
 
 
 class EventClock:
-    """The API's "now": event time as the engine sees it (see AlertEngine.event_now_ms)."""
+    """The API's "now": event time as the engine sees it (``AlertEngine.event_now_ms``),
+    and each source's own feed's (``now_of``: ``AlertEngine.feed_now_ms``)."""
 
     def __init__(self, engine: AlertEngine) -> None:
         self._engine = engine
 
     def now_ms(self) -> int:
         return self._engine.event_now_ms()
+
+    def now_of(self, source_id: str) -> int:
+        return self._engine.feed_now_ms(source_id)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -102,22 +110,6 @@ def start_child(
     )
     log.info("child_started", extra={"child": log_name, "pid": process.pid})
     return process
-
-
-async def _wait_for_broker(address: BrokerAddress, timeout_s: float = 20.0) -> None:
-    """Wait until the broker accepts an MQTT connection (a bare TCP probe would make
-    amqtt log a spurious 'no data' error)."""
-    host, port = address.host, address.port
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        try:
-            async with address.client("lifeline-probe", timeout=2):
-                return
-        except aiomqtt.MqttError:
-            if loop.time() > deadline:
-                raise TimeoutError(f"broker did not accept MQTT on {host}:{port}") from None
-            await asyncio.sleep(0.1)
 
 
 async def load_or_seed_registry(store: SqliteRegistryStore, settings: Settings) -> Registry:
@@ -260,6 +252,14 @@ def _background(store: TelemetryStore) -> dict[str, Coroutine[Any, Any, None]]:
     return {"telemetry-store": store.run()} if isinstance(store, Background) else {}
 
 
+def _ingest_health(ingest: IngestService) -> ComponentHealth:
+    if not ingest.ready.is_set():
+        return ComponentHealth(False, "connecting")
+    if retrying := ingest.retrying:
+        return ComponentHealth(False, f"retrying {', '.join(sorted(retrying))}")
+    return ComponentHealth(True, "subscribed")
+
+
 def _store_health(store: TelemetryStore) -> ComponentHealth | None:
     health = getattr(store, "health", None)
     if not callable(health):
@@ -273,17 +273,40 @@ def _store_health(store: TelemetryStore) -> ComponentHealth | None:
 
 @dataclass
 class _Children:
-    broker: subprocess.Popen[bytes] | None = None
     simulator: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
-        for child in (self.simulator, self.broker):
+        for child in (self.simulator,):
             if child is not None and child.poll() is None:
                 child.terminate()
                 try:
                     child.wait(5)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+@dataclass
+class _EmbeddedBroker:
+    """``lifeline up``'s own broker: amqtt on this event loop, ingest in its publish path."""
+
+    host: str
+    port: int
+    auth: broker.BrokerAuth | None
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def serve(self, gate: LocalInbox) -> Coroutine[Any, Any, None]:
+        return broker.serve(
+            self.host, self.port, asyncio.Event(), self.auth, gate=gate, started=self.started
+        )
+
+    async def after_start(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run ``job`` once the broker listens."""
+        try:
+            await self.started.wait()
+        except BaseException:
+            job.close()
+            raise
+        await job
 
 
 def simulator_args(settings: Settings, url: str, extra: Sequence[str]) -> list[str]:
@@ -308,42 +331,25 @@ async def run_stack(
     """Run broker (unless external), ingest, rules and API until signalled."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await prepare_api_auth(settings)  # refuses missing/default secrets before anything starts
-    children = _Children()
     simulator_env: dict[str, str] = {}
-    try:
-        if settings.mqtt_url is None:
-            # Outside development mode the embedded broker is closed: our own processes
-            # get fresh service passwords at every start (see docs/security.md).
-            address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
-            access = ["--dev"]
-            if not settings.dev_mode:
-                passwords = await _embedded_credentials(settings)
-                address = replace(address, username="lifeline", password=passwords["lifeline"])
-                simulator_env = {
-                    "LIFELINE_MQTT_USERNAME": "simulator",
-                    "LIFELINE_MQTT_PASSWORD": passwords["simulator"],
-                }
-                access = ["--accounts-dir", str(accounts_dir(settings))]
-            children.broker = start_child(
-                [
-                    "-m",
-                    "lifeline.broker",
-                    "--host",
-                    settings.mqtt_host,
-                    "--port",
-                    str(settings.mqtt_port),
-                    "--log-level",
-                    settings.log_level,
-                    *access,
-                ],
-                "broker",
-            )
-            await _wait_for_broker(address)
-        else:
-            address = broker_address(settings)
-        await _serve_stack(settings, address, children, simulate, simulate_args, simulator_env)
-    finally:
-        children.stop()
+    embedded: _EmbeddedBroker | None = None
+    if settings.mqtt_url is None:
+        # Outside development mode the embedded broker is closed: our own processes
+        # get fresh service passwords at every start (see docs/security.md).
+        address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
+        auth = None
+        if not settings.dev_mode:
+            passwords = await _embedded_credentials(settings)
+            address = replace(address, username="lifeline", password=passwords["lifeline"])
+            simulator_env = {
+                "LIFELINE_MQTT_USERNAME": "simulator",
+                "LIFELINE_MQTT_PASSWORD": passwords["simulator"],
+            }
+            auth = broker.BrokerAuth.in_directory(accounts_dir(settings))
+        embedded = _EmbeddedBroker(settings.mqtt_host, settings.mqtt_port, auth)
+    else:
+        address = broker_address(settings)
+    await _serve_stack(settings, address, embedded, simulate, simulate_args, simulator_env)
 
 
 async def _embedded_credentials(settings: Settings) -> dict[str, str]:
@@ -359,13 +365,14 @@ async def _embedded_credentials(settings: Settings) -> dict[str, str]:
 async def _serve_stack(
     settings: Settings,
     address: BrokerAddress,
-    children: _Children,
+    embedded: _EmbeddedBroker | None,
     simulate: bool,
     simulate_args: Sequence[str],
     simulator_env: Mapping[str, str],
 ) -> None:
     clock = SystemClock()
     closing = _Closables()
+    children = _Children()
     try:
         alert_store = closing.keep(SqliteAlertStore(settings.db_path))
         deadletters = closing.keep(SqliteDeadLetterStore(settings.db_path))
@@ -398,16 +405,15 @@ async def _serve_stack(
         )
 
         def health() -> HealthReport:
-            subscribed = ingest.ready.is_set()
             report = {
-                "ingest": ComponentHealth(subscribed, "subscribed" if subscribed else "connecting"),
+                "ingest": _ingest_health(ingest),
                 "alert_publisher": ComponentHealth(publisher.connected, ""),
             }
             if (store := _store_health(telemetry)) is not None:
                 report["telemetry_store"] = store
-            if children.broker is not None:
-                alive = children.broker.poll() is None
-                report["broker"] = ComponentHealth(alive, "amqtt" if alive else "exited")
+            if embedded is not None:
+                up = embedded.started.is_set()
+                report["broker"] = ComponentHealth(up, "amqtt, in process" if up else "starting")
             return report
 
         app = create_app(
@@ -418,6 +424,7 @@ async def _serve_stack(
                 actions=engine,
                 deadletters=deadletters,
                 clock=EventClock(engine),
+                feeds=EventClock(engine),
                 live=broadcast.subscribe,
                 health=health,
                 rules=rules,
@@ -444,14 +451,19 @@ async def _serve_stack(
                 "store": settings.store,
             },
         )
+        jobs: dict[str, Coroutine[Any, Any, None]]
+        if embedded is None:
+            jobs = {"alert-publisher": publisher.run(), "ingest": ingest.run()}
+        else:
+            inbox = LocalInbox(settings.topic_prefix)
+            jobs = {
+                "broker": embedded.serve(inbox),
+                "alert-publisher": embedded.after_start(publisher.run()),
+                "ingest": embedded.after_start(ingest.serve_local(inbox, publisher)),
+            }
         await _run_until_stopped(
             _stop_on_signals(),
-            {
-                "alert-publisher": publisher.run(),
-                "engine": engine.run(),
-                "ingest": ingest.run(),
-                **_background(telemetry),
-            },
+            {**jobs, "engine": engine.run(), **_background(telemetry)},
             _api_server(app, settings),
             start_simulator,
         )
@@ -491,10 +503,7 @@ async def run_ingest(settings: Settings) -> None:
         )
 
         def health() -> HealthReport:
-            subscribed = ingest.ready.is_set()
-            report = {
-                "ingest": ComponentHealth(subscribed, "subscribed" if subscribed else "connecting")
-            }
+            report = {"ingest": _ingest_health(ingest)}
             if (store := _store_health(telemetry)) is not None:
                 report["telemetry_store"] = store
             return report
@@ -504,7 +513,13 @@ async def run_ingest(settings: Settings) -> None:
         )
         log.info("lifeline_ingest", extra={"client_id": client_id, "store": settings.store})
         await _run_until_stopped(
-            _stop_on_signals(), {"ingest": ingest.run(), **_background(telemetry)}, ops
+            _stop_on_signals(),
+            {
+                "ingest": ingest.run(),
+                "registry": follow_registry(registry_store, registry),
+                **_background(telemetry),
+            },
+            ops,
         )
     finally:
         await closing.close()
@@ -538,6 +553,7 @@ async def run_rules(settings: Settings) -> None:
             EngineOptions(
                 state_path=settings.data_dir / f"rule_state-{tag}.msgpack",
                 owns=_owned_by(owned, settings.partitions),
+                owns_source=owned_sources(registry, owned, settings.partitions),
             ),
         )
         await engine.start()
@@ -555,7 +571,12 @@ async def run_rules(settings: Settings) -> None:
         log.info("lifeline_rules", extra={"partitions": sorted(owned)})
         await _run_until_stopped(
             _stop_on_signals(),
-            {"alert-publisher": publisher.run(), "engine": engine.run(), "rules": service.run()},
+            {
+                "alert-publisher": publisher.run(),
+                "engine": engine.run(),
+                "rules": service.run(),
+                "registry": follow_registry(registry_store, registry),
+            },
             ops,
         )
     finally:
@@ -606,7 +627,9 @@ async def run_api(settings: Settings) -> None:
             )
         )
         await _run_until_stopped(
-            _stop_on_signals(), {"bridge": bridge.run()}, _api_server(app, settings)
+            _stop_on_signals(),
+            {"bridge": bridge.run(), "registry": follow_registry(registry_store, registry)},
+            _api_server(app, settings),
         )
     finally:
         await closing.close()

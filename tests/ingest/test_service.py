@@ -23,7 +23,7 @@ from tests.services import MosquittoServer
 
 GAS = "lifeline/v1/gas/GAS-0001/reading"
 METER = "lifeline/v1/meter/MTR-00000001/reading"
-FAST_RETRY = RetryConfig(initial_s=0.02, max_s=0.2, sink_attempts=2)
+FAST_RETRY = RetryConfig(initial_s=0.02, max_s=0.2)
 
 
 class RecordingSink:

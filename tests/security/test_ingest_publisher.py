@@ -58,7 +58,7 @@ def _service(
         dead_letters,
         sink,
         batch=BatchConfig(max_records=100, flush_ms=20),
-        retry=RetryConfig(initial_s=0.02, max_s=0.2, sink_attempts=2),
+        retry=RetryConfig(initial_s=0.02, max_s=0.2),
         metrics=metrics,
     )
 
