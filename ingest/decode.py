@@ -9,10 +9,17 @@ record and let the others of a batch stand:
 3. id not in the registry (for that kind of topic)   ``unknown_id``
 4. station not of the enterprise in the topic        ``wrong_enterprise``
 5. publishing utility (when known) not the owner     ``not_owner``
-6. not UTF-8, not JSON, not an object                ``bad_json``
-7. ``{"batch": [...]}`` over 1,000 / empty           ``batch_too_large`` / ``empty_batch``
-8. per record: ``missing_field``, ``wrong_type``, ``not_finite``, ``out_of_range``,
-   ``bad_ts``, ``ts_future``, ``ts_too_old``, ``no_measurement``
+6. not UTF-8 (a BOM or a NUL byte included), not JSON, not an object  ``bad_json``
+7. nested too deep outside the records of a batch    ``too_deep``
+8. ``{"batch": [...]}`` over 1,000 / empty           ``batch_too_large`` / ``empty_batch``
+9. per record: ``too_deep`` (over MAX_NESTING_DEPTH levels), ``bad_json`` (a lone
+   UTF-16 surrogate in a known field; a batch element not an object), ``missing_field``,
+   ``wrong_type``, ``not_finite``, ``out_of_range``, ``bad_ts``, ``ts_future``,
+   ``ts_too_old``, ``no_measurement``
+
+Before any parser, :mod:`ingest.nesting` measures the nesting on the bytes and cuts out
+what opens deeper than a record may (plus the envelope's two levels), so neither
+parser can recurse far; records that held a cut are ``too_deep``, the others stand.
 
 Fast path: msgspec decodes the envelope once (batch elements stay ``msgspec.Raw``) and
 each record with a cached typed decoder. Literal ``NaN``/``Infinity`` tokens are not
@@ -33,10 +40,12 @@ from typing import Any, Final
 
 import msgspec
 
+from ingest.nesting import Nesting, measure_nesting
 from lifeline.errors import RejectError
 from lifeline.payloads import (
     MAX_BATCH_RECORDS,
     MAX_FUTURE_MS,
+    MAX_NESTING_DEPTH,
     MAX_PAST_MS,
     MAX_PAYLOAD_BYTES,
     STATION_FIELDS,
@@ -69,6 +78,8 @@ _ENVELOPE: Final = msgspec.json.Decoder(Envelope)
 _PATH: Final = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MISSING: Final = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
 _RANGE: Final = re.compile(r"^Expected `[^`]+` (?:of length )?[<>]=? ")
+_ENVELOPE_LEVELS: Final = 2  # {"batch": [ ... ]} around the records of a batch
+_TOO_DEEP_DETAIL: Final = f"record nests deeper than {MAX_NESTING_DEPTH} levels of arrays/objects"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,25 +220,66 @@ def _resolve(parsed: InboundTopic, registry: Registry, utility_id: str | None) -
 def _decode_payload(
     payload: bytes, target: _Target, now_ms: int, accountable: str | None
 ) -> Decoded:
-    """Envelope and records (rules 6 to 8)."""
+    """Envelope and records (rules 6 to 9)."""
+    text = _utf8_text(payload)
+    nesting = measure_nesting(payload, MAX_NESTING_DEPTH, _ENVELOPE_LEVELS)
     try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise _RejectedError(RejectReason.BAD_JSON, f"payload is not UTF-8: {err.reason}") from None
-    try:
-        envelope = _ENVELOPE.decode(payload)
+        envelope = _ENVELOPE.decode(nesting.payload)
     except msgspec.ValidationError as err:
         raise _RejectedError(*_envelope_error(str(err))) from None
     except msgspec.DecodeError as err:
-        return _decode_lenient(payload, target, now_ms, str(err), accountable)
+        return _decode_lenient(text, payload, nesting, target, now_ms, str(err), accountable)
     if envelope.batch is msgspec.UNSET:
+        _check_record_depth(nesting)
         record = _decode_record(payload, None, payload, target, now_ms)
         return Decoded(*_split([record]), utility_id=accountable)
-    _check_batch_size(len(envelope.batch))
+    raws = [bytes(raw) for raw in envelope.batch]
+    cut = [nesting.cuts_in(raw) for raw in raws]
+    _check_envelope_depth(nesting, sum(cut))
+    _check_batch_size(len(raws))
     results = [
-        _decode_record(bytes(raw), i, None, target, now_ms) for i, raw in enumerate(envelope.batch)
+        _too_deep(i, raw) if cut[i] else _decode_record(raw, i, None, target, now_ms)
+        for i, raw in enumerate(raws)
     ]
     return Decoded(*_split(results), utility_id=accountable)
+
+
+def _utf8_text(payload: bytes) -> str:
+    """The payload as text, if it is UTF-8 as the contract says (no BOM, no NUL)."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _RejectedError(RejectReason.BAD_JSON, f"payload is not UTF-8: {err.reason}") from None
+    if text.startswith("\ufeff"):
+        raise _RejectedError(
+            RejectReason.BAD_JSON, "payload starts with a byte order mark; send UTF-8 without one"
+        )
+    if "\x00" in text:  # never valid in JSON text; typical of UTF-16 or UTF-32
+        raise _RejectedError(
+            RejectReason.BAD_JSON, "payload holds a NUL byte: not UTF-8 JSON (UTF-16/32?)"
+        )
+    return text
+
+
+def _check_record_depth(nesting: Nesting) -> None:
+    """A payload that is one record may nest MAX_NESTING_DEPTH levels."""
+    if nesting.deep:
+        raise _RejectedError(RejectReason.TOO_DEEP, _TOO_DEEP_DETAIL)
+
+
+def _check_envelope_depth(nesting: Nesting, cuts_in_records: int) -> None:
+    """Outside its records, a batch payload may nest MAX_NESTING_DEPTH + 2 levels."""
+    if nesting.cuts > cuts_in_records:
+        raise _RejectedError(
+            RejectReason.TOO_DEEP,
+            f"payload nests deeper than {MAX_NESTING_DEPTH + _ENVELOPE_LEVELS} levels "
+            "outside its batch records",
+        )
+
+
+def _too_deep(index: int, raw: bytes) -> Rejection:
+    """A batch record that held a cut; ``raw`` is the record with the cut marked."""
+    return Rejection(RejectReason.TOO_DEEP, _TOO_DEEP_DETAIL, index, raw)
 
 
 def _check_batch_size(size: int) -> None:
@@ -325,24 +377,64 @@ def _validated(body: Body, target: _Target, now_ms: int) -> Record:
 
 
 def _decode_lenient(
-    payload: bytes, target: _Target, now_ms: int, error: str, accountable: str | None
+    text: str,
+    payload: bytes,
+    nesting: Nesting,
+    target: _Target,
+    now_ms: int,
+    error: str,
+    accountable: str | None,
 ) -> Decoded:
-    """Re-parse with :mod:`json`, which knows NaN/Infinity, to reject only those records."""
+    """Re-parse with :mod:`json`, which knows NaN/Infinity, to reject only those records.
+
+    It parses the cut payload, as text (:func:`json.loads` would guess UTF-16 from bytes).
+    """
+    source = text if nesting.cuts == 0 else nesting.payload.decode("utf-8")
     try:
-        document = json.loads(payload)
+        document = json.loads(source, parse_int=_parse_int)
     except ValueError:
         raise _RejectedError(RejectReason.BAD_JSON, f"payload is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise _RejectedError(RejectReason.BAD_JSON, "payload is not a JSON object")
     if "batch" not in document:
+        _check_record_depth(nesting)
         result = _decode_element(document, None, payload, target, now_ms)
         return Decoded(*_split([result]), utility_id=accountable)
     batch = document["batch"]
     if not isinstance(batch, list):
         raise _RejectedError(RejectReason.WRONG_TYPE, "batch must be an array of records")
+    marker = nesting.marker[1:-1].decode("ascii")
+    cut = [_count_strings(item, marker) if nesting.cuts else 0 for item in batch]
+    _check_envelope_depth(nesting, sum(cut))
     _check_batch_size(len(batch))
-    results = [_decode_element(item, i, None, target, now_ms) for i, item in enumerate(batch)]
+    results = [
+        _too_deep(i, json.dumps(item).encode())
+        if cut[i]
+        else _decode_element(item, i, None, target, now_ms)
+        for i, item in enumerate(batch)
+    ]
     return Decoded(*_split(results), utility_id=accountable)
+
+
+def _parse_int(literal: str) -> int | float:
+    """An integer as :func:`json.loads` would make it, except that one with more digits
+    than :func:`int` converts (4,300) becomes a float, ±inf (as msgspec makes it)."""
+    try:
+        return int(literal)
+    except ValueError:
+        return float(literal)
+
+
+def _count_strings(value: object, text: str) -> int:
+    """How many strings equal to ``text`` ``value`` holds (it nests at most a few dozen
+    levels: it comes from a cut payload)."""
+    if isinstance(value, str):
+        return int(value == text)
+    if isinstance(value, dict):
+        return sum(_count_strings(item, text) for item in value.values())
+    if isinstance(value, list):
+        return sum(_count_strings(item, text) for item in value)
+    return 0
 
 
 def _decode_element(
@@ -360,7 +452,17 @@ def _decode_element(
         return Rejection(
             RejectReason.NOT_FINITE, f"{name} is not a finite number (NaN/Infinity)", index, raw
         )
-    return _decode_record(msgspec.json.encode(element), index, whole, target, now_ms)
+    try:
+        raw = msgspec.json.encode(element)
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800", which msgspec refuses
+        raw = whole if whole is not None else json.dumps(element).encode()
+        return Rejection(
+            RejectReason.BAD_JSON,
+            "record is not valid JSON: a string holds a lone UTF-16 surrogate escape",
+            index,
+            raw,
+        )
+    return _decode_record(raw, index, whole, target, now_ms)
 
 
 def _split(results: list[Record | Rejection]) -> tuple[list[Record], list[Rejection]]:

@@ -21,6 +21,7 @@ from msgspec import Meta
 __all__ = [
     "MAX_BATCH_RECORDS",
     "MAX_FUTURE_MS",
+    "MAX_NESTING_DEPTH",
     "MAX_PAST_MS",
     "MAX_PAYLOAD_BYTES",
     "STATION_FIELDS",
@@ -43,6 +44,10 @@ MAX_PAYLOAD_BYTES: Final = 256 * 1024
 MAX_BATCH_RECORDS: Final = 1000
 MAX_FUTURE_MS: Final = 300 * 1000
 MAX_PAST_MS: Final = 35 * 24 * 3600 * 1000
+# Levels of arrays and objects a record may nest, its own object being level 1 (known
+# fields need 2: ``alarms``). Deeper is ``too_deep``; the parsers recurse per level, so
+# this is what keeps a hostile payload from exhausting the interpreter's stack.
+MAX_NESTING_DEPTH: Final = 32
 
 # RFC 3339 with a mandatory offset, or epoch milliseconds (0 .. year 2286).
 Timestamp = Annotated[dt.datetime, Meta(tz=True)] | Annotated[int, Meta(ge=0, lt=10**13)]
@@ -155,6 +160,7 @@ class RejectReason(enum.StrEnum):
 
     OVERSIZED = "oversized"  # payload over 256 KiB
     BAD_JSON = "bad_json"  # not UTF-8 JSON, or not an object
+    TOO_DEEP = "too_deep"  # arrays/objects nested deeper than MAX_NESTING_DEPTH
     BAD_TOPIC = "bad_topic"  # not an inbound topic of the contract
     BAD_ID = "bad_id"  # id does not match the identifier pattern
     BATCH_TOO_LARGE = "batch_too_large"  # more than 1,000 records

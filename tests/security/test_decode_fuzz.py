@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.decode import decode_message
-from lifeline.payloads import RejectReason
+from lifeline.payloads import MAX_NESTING_DEPTH, RejectReason
 from tests.ingest.conftest import NOW_MS, build_registry
 
 REGISTRY = build_registry()
@@ -96,3 +96,52 @@ def test_arbitrary_bytes_never_raise_nor_fail_internally(topic: str, payload: by
     decoded = decode_message(topic, payload, registry=REGISTRY, now_ms=NOW_MS)
     assert decoded.records or decoded.rejects
     assert all(r.reason is not RejectReason.INTERNAL for r in decoded.rejects)
+
+
+def _nest(inner: bytes, depth: int, as_object: bool) -> bytes:
+    """``inner`` inside ``depth`` arrays or objects (bytes: json.dumps would recurse)."""
+    opening, closing = (b'{"k":', b"}") if as_object else (b"[", b"]")
+    return opening * depth + inner + closing * depth
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    inner=json_values,
+    depth=st.one_of(
+        st.integers(min_value=MAX_NESTING_DEPTH - 3, max_value=MAX_NESTING_DEPTH + 3),
+        st.integers(min_value=0, max_value=3000),
+    ),
+    as_object=st.booleans(),
+    where=st.sampled_from(["unknown", "known", "element"]),
+    nan_beside=st.booleans(),
+)
+def test_deep_nesting_rejects_only_its_record(
+    inner: Any, depth: int, as_object: bool, where: str, nan_beside: bool
+) -> None:
+    """A batch of good records around one deeply nested value: the good ones stand, the
+    nested one is rejected alone (too_deep past the limit), and nothing is internal."""
+    nested = _nest(_encode(inner), depth, as_object)
+    if where == "unknown":
+        middle = b'{"ts":%d,"lel_pct":1.0,"vendor":%s}' % (NOW_MS, nested)
+    elif where == "known":
+        middle = b'{"ts":%d,"lel_pct":%s}' % (NOW_MS, nested)
+    else:
+        middle = nested
+    good = [_encode({"ts": NOW_MS - 1000 * i, "lel_pct": 2.0}) for i in (1, 2)]
+    extra = [b'{"ts":%d,"lel_pct":NaN}' % NOW_MS] if nan_beside else []
+    payload = b'{"batch":[' + b",".join([good[0], middle, *extra, good[1]]) + b"]}"
+    decoded = decode_message(TOPICS[0], payload, registry=REGISTRY, now_ms=NOW_MS)
+    stored = [r.ts_ms for r in decoded.records]
+    assert [ts for ts in stored if ts != NOW_MS] == [NOW_MS - 1000, NOW_MS - 2000]
+    assert all(r.reason is not RejectReason.INTERNAL for r in decoded.rejects)
+    record_depth = 1 + depth + _depth(inner) if where != "element" else depth + _depth(inner)
+    too_deep = [r.index for r in decoded.rejects if r.reason is RejectReason.TOO_DEEP]
+    assert too_deep == ([1] if record_depth > MAX_NESTING_DEPTH else [])
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
