@@ -17,7 +17,10 @@ Around the score the machine is a deadband with delays, like a threshold:
   ``clear_threshold`` spanning ``clear_s``. A score oscillating around the threshold
   therefore keeps ONE alert active instead of raising and clearing it on every record.
 
-A record not newer than the last one seen is ignored (``None`` evaluation), and so is
+A record not newer than the last one seen is ignored (``None`` evaluation): detectors
+learn from and score series in event-time order only (a late value would corrupt a
+slope or a run), and a late value past a set-point raises through the threshold and
+event rules instead (contract v1.1). Ignored too is
 a verdict without an opinion — score 0 and no expected range (the detector is still
 learning, or had a gap or a missing input): it neither raises nor clears.
 """

@@ -113,7 +113,8 @@ class AlertEngine:
         self._open: dict[Key, Alert] = {}
         self._by_id: dict[int, Key] = {}
         self._dirty: set[Key] = set()
-        self._levels: dict[Key, ThresholdRule] = {}
+        self._levels: dict[tuple[str, float, float], ThresholdRule] = {}
+        """``levels_from_registry`` rules resolved, by (rule, low_pct, high_pct)."""
         self._last_snapshot_ms = 0
         self._last_flush_ms = 0
         self._started = False
@@ -229,11 +230,6 @@ class AlertEngine:
         if enterprise is not None and enterprise != source_id:
             alerts += [a for a in self.alerts_of(enterprise) if a.category is AlertCategory.OFFLINE]
         return source_state(alerts)
-
-    def set_registry(self, registry: Registry) -> None:
-        """Use an edited registry from now on (set-points, owners, districts)."""
-        self._registry = registry
-        self._levels.clear()
 
     # ------------------------------------------------------------------ ingest sink
 
@@ -392,22 +388,22 @@ class AlertEngine:
         return False
 
     def _resolve(self, rule: ThresholdRule, source: str) -> ThresholdRule:
-        """The rule with the channel's own set-points when ``levels_from_registry``."""
+        """The rule with the channel's own set-points when ``levels_from_registry``.
+
+        Looked up in the registry at every record, so an administrator's edit applies
+        to the next one; the memo is keyed by the set-points themselves (a few distinct
+        pairs), never by channel, so it cannot go stale."""
         if not rule.levels_from_registry:
             return rule
-        key = (source, rule.name)
+        channel = self._registry.channels.get(source)
+        if channel is None or not channel.low_pct < channel.high_pct:
+            return rule
+        key = (rule.name, channel.low_pct, channel.high_pct)
         resolved = self._levels.get(key)
         if resolved is None:
-            resolved = rule
-            channel = self._registry.channels.get(source)
-            if channel is not None and channel.low_pct < channel.high_pct:
-                low, high = rule.levels
-                levels = [
-                    Level(channel.low_pct, low.severity),
-                    Level(channel.high_pct, high.severity),
-                ]
-                resolved = msgspec.structs.replace(rule, levels=levels)
-            self._levels[key] = resolved
+            low, high = rule.levels
+            levels = [Level(channel.low_pct, low.severity), Level(channel.high_pct, high.severity)]
+            resolved = self._levels[key] = msgspec.structs.replace(rule, levels=levels)
         return resolved
 
     # ------------------------------------------------------------------ applying

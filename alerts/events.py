@@ -7,7 +7,13 @@ Pure: ``update(state, types, ts_ms, spec, rule_name, source_id, value, detail)``
 - ``clear_when_absent`` (meters): every reading is a full statement; the condition is
   latched exactly while a raise flag is present.
 - ``momentary``: a raise event is a pulse (``Evaluation.momentary``), never latched.
-- A record not newer than the last one seen is ignored (``None`` evaluation).
+  A pulse is a pulse whenever it arrives (a late tamper is still a tamper); one at an
+  instant already pulsed (``pulses_ms``, the last :data:`PULSES_KEPT`) is a redelivery.
+- A *late* record (not newer than the newest one seen, contract v1.1) may only make
+  things worse: a raise event or flag latches the condition, or raises its severity;
+  a late clearing event or a late reading without the flag has no opinion (``None``).
+  An equal timestamp is late too, so of a raise and a clear at the same instant the
+  raise wins, and a redelivery changes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from alerts.evaluation import Evaluation
 from alerts.rules import EventSpec
 from lifeline.alert import SEVERITY_RANK, Severity
 
-__all__ = ["EventState", "current", "update"]
+__all__ = ["PULSES_KEPT", "EventState", "current", "update"]
+
+PULSES_KEPT = 8
 
 
 class EventState(msgspec.Struct, frozen=True):
@@ -30,6 +38,7 @@ class EventState(msgspec.Struct, frozen=True):
     event: str | None = None
     detail: str | None = None
     value: float | None = None
+    pulses_ms: tuple[int, ...] = ()  # momentary: the instants of the last pulses
 
 
 def update(
@@ -42,8 +51,6 @@ def update(
     value: float | None = None,
     detail: str | None = None,
 ) -> tuple[EventState | None, Evaluation | None]:
-    if state is not None and ts_ms <= state.last_ts_ms:
-        return state, None
     raising: list[tuple[str, Severity]] = []
     for kind in types:
         level = spec.severity_of(kind)
@@ -54,11 +61,24 @@ def update(
     if raising:
         event, severity = max(raising, key=lambda pair: SEVERITY_RANK[pair[1]])
     if spec.momentary:
-        if event is None:
+        if event is None or (
+            state is not None and (ts_ms == state.last_ts_ms or ts_ms in state.pulses_ms)
+        ):
             return state, None
-        pulse = EventState(ts_ms, False, severity, event, detail, value)
+        pulses = (*(state.pulses_ms if state is not None else ()), ts_ms)[-PULSES_KEPT:]
+        newest = ts_ms if state is None else max(ts_ms, state.last_ts_ms)
+        pulse = EventState(newest, False, severity, event, detail, value, pulses)
         evaluation = _evaluation(pulse, spec, rule_name, source_id)
         return pulse, msgspec.structs.replace(evaluation, active=False, momentary=True)
+    if state is not None and ts_ms <= state.last_ts_ms:
+        if severity is None or (
+            state.latched
+            and state.severity is not None
+            and SEVERITY_RANK[state.severity] >= SEVERITY_RANK[severity]
+        ):  # a late clear, a late reading without the flag, or nothing worse
+            return state, None
+        worse = EventState(state.last_ts_ms, True, severity, event, detail, value)
+        return worse, _evaluation(worse, spec, rule_name, source_id)
     if spec.clear_when_absent:
         if event is None and state is None:
             return None, Evaluation(active=False)

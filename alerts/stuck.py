@@ -5,7 +5,10 @@ A run starts at a value; each following record within ``tolerance`` of the run's
 first value extends it. The condition holds once the run has ``rule.records`` records
 AND spans ``rule.duration_s``; it clears at the first record outside the tolerance.
 Values at or below ``ignore_at_or_below`` end the run and never start one.
-A record not newer than the last one seen is ignored (``None`` evaluation).
+A record not newer than the last one seen is ignored (``None`` evaluation): a run is a
+stretch of event time, and a late record can neither extend it (it may be a redelivery)
+nor break it (a late record never clears). Late leak readings raise through the
+threshold rule, not here.
 """
 
 from __future__ import annotations

@@ -153,6 +153,10 @@ class RegistryStore(Protocol):
 
     async def save(self, registry: Registry) -> None: ...
 
+    async def version(self) -> int:
+        """Counts up with every ``save`` (0 = never saved): cheap to poll."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -78,6 +78,12 @@ class Registry:
 
     ``owner_of`` answers "which utility may publish for this id"; ``kind_of`` which
     :class:`SourceKind` an id names; both return ``None`` for unknown ids.
+
+    One process holds ONE live registry object that every component (ingest decode,
+    rule engine, telemetry tags, API) reads at the moment it needs an entry; edits are
+    applied to that object in place (an administrator's ``PUT``, or :meth:`adopt` of a
+    reloaded copy), so they reach every component at once. Components never keep data
+    derived from it unless keyed by the values it was derived from.
     """
 
     def __init__(
@@ -96,6 +102,16 @@ class Registry:
         self.stations_by_enterprise: dict[str, list[Station]] = {}
         for station in self.stations.values():
             self.stations_by_enterprise.setdefault(station.enterprise_id, []).append(station)
+
+    def adopt(self, other: Registry) -> None:
+        """Take ``other``'s entries in place (a reload from the store): everyone holding
+        this object sees the new entries from now on. No await, so no reader sees half."""
+        self.utilities = other.utilities
+        self.channels = other.channels
+        self.enterprises = other.enterprises
+        self.stations = other.stations
+        self.meters = other.meters
+        self.stations_by_enterprise = other.stations_by_enterprise
 
     def kind_of(self, source_id: str) -> SourceKind | None:
         if source_id in self.channels:

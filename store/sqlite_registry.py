@@ -3,7 +3,9 @@
 Tables ``utilities``, ``channels``, ``enterprises``, ``stations`` and ``meters`` have one
 column per field of the entity struct in :mod:`lifeline.registry`, with foreign keys to
 the owning utility or enterprise. ``save`` replaces the whole registry in one
-transaction; ``load`` returns ``None`` while nothing has been saved.
+transaction and counts up ``registry_version`` (one row), so processes that hold the
+registry in memory notice an edit by polling ``version`` (see ``lifeline.registry_follow``);
+``load`` returns ``None`` while nothing has been saved.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ _MIGRATIONS: Final[tuple[Migration, ...]] = (
         "CREATE INDEX stations_by_enterprise ON stations(enterprise_id)",
         "CREATE INDEX meters_by_owner ON meters(owner)",
     ),
+    (
+        """CREATE TABLE registry_version (
+            id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)""",
+        "INSERT INTO registry_version(id, version) VALUES (0, 0)",
+    ),
 )
 
 E = TypeVar("E", Utility, Channel, Enterprise, Station, Meter)
@@ -66,6 +73,10 @@ class SqliteRegistryStore:
     async def save(self, registry: Registry) -> None:
         """Replace the stored registry with ``registry`` (one transaction)."""
         await self._worker.run(_save, registry)
+
+    async def version(self) -> int:
+        """How many times the registry has been saved (0 = never)."""
+        return await self._worker.run(_version)
 
     async def close(self) -> None:
         await self._worker.close()
@@ -88,6 +99,12 @@ def _save(conn: sqlite3.Connection, registry: Registry) -> None:
         _insert(conn, "enterprises", Enterprise, registry.enterprises.values())
         _insert(conn, "stations", Station, registry.stations.values())
         _insert(conn, "meters", Meter, registry.meters.values())
+        conn.execute("UPDATE registry_version SET version = version + 1")
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT version FROM registry_version").fetchone()
+    return int(row[0])
 
 
 def _select(conn: sqlite3.Connection, table: str, cls: type[E]) -> list[E]:

@@ -139,9 +139,10 @@ async def edit_channel(
     alerts: AlertStoreDep,
     clock: ClockDep,
 ) -> ChannelDetail:
-    """Applied to this process's registry (the engine and ingester of ``lifeline up``
-    share it) and saved to the registry store; scaled-out workers read it at their next
-    start. The audit entry has the old and new values."""
+    """Applied in place to this process's live registry (the engine and ingester of
+    ``lifeline up`` read the same object, so the next record is judged by it) and saved
+    to the registry store; scaled-out workers adopt it within ~2 s
+    (``lifeline.registry_follow``). The audit entry has the old and new values."""
     channel = require_channel(registry, channel_id)
     if deps.registry_store is None:
         raise HTTPException(503, detail="the registry is read-only in this process")

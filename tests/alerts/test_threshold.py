@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from alerts.evaluation import Evaluation
 from alerts.rules import Direction, Level, ThresholdRule
 from alerts.threshold import ThresholdState, update
@@ -93,13 +95,87 @@ def test_off_delay_keeps_the_condition_until_it_stayed_clear_long_enough() -> No
     assert active(evaluations) == [True, True, True, True, True, False]
 
 
-def test_records_not_newer_than_the_last_one_are_ignored() -> None:
-    state, evaluations = run(lel_rule(), [(10 * S, 60), (5 * S, 0), (10 * S, 0)])
-    assert evaluations[1] is None
-    assert evaluations[2] is None
+def test_late_records_never_clear_or_deescalate() -> None:
+    state, evaluations = run(lel_rule(), [(10 * S, 60), (5 * S, 0), (10 * S, 0), (6 * S, 25)])
+    assert evaluations[1:] == [None, None, None]
     assert state is not None
     assert state.active
     assert state.last_value == 60
+    assert state.level == 1
+
+
+def test_a_future_skewed_record_does_not_hide_a_leak() -> None:
+    # a clock 290 s ahead, then real-time leak readings: all "late", all raise
+    skewed = 290 * S
+    state, evaluations = run(lel_rule(), [(skewed, 1), (0, 75), (1 * S, 75), (2 * S, 75)])
+    raised = evaluations[1]
+    assert raised is not None
+    assert raised.active
+    assert raised.severity is Severity.CRITICAL
+    assert raised.value == 75
+    assert raised.threshold == 50
+    assert evaluations[2:] == [None, None]  # no worse: repeats are the newest records'
+    assert state is not None
+    assert state.last_ts_ms == skewed
+    # the first newer record decides: still leaking, then clean air clears
+    state, still = update(state, 75, skewed + 10 * S, lel_rule(), "GAS-0001")
+    assert still is not None
+    assert still.active
+    state, cleared = update(state, 0, skewed + 20 * S, lel_rule(), "GAS-0001")
+    assert cleared is not None
+    assert not cleared.active
+
+
+def test_late_record_escalates_an_active_condition() -> None:
+    state, evaluations = run(lel_rule(), [(10 * S, 25), (5 * S, 60)])
+    escalated = evaluations[1]
+    assert escalated is not None
+    assert escalated.severity is Severity.CRITICAL
+    assert escalated.value == 60
+    assert state is not None
+    assert state.last_ts_ms == 10 * S
+    # only the newest may de-escalate: the next newer record at 25 goes back to major
+    _, back = update(state, 25, 11 * S, lel_rule(), "GAS-0001")
+    assert back is not None
+    assert back.severity is Severity.MAJOR
+
+
+def test_late_record_inside_the_deadband_raises_nothing() -> None:
+    # 19 holds an active level (deadband 2) but does not enter one
+    state, evaluations = run(lel_rule(), [(10 * S, 1), (5 * S, 19)])
+    assert evaluations[1] is None
+    assert state is not None
+    assert not state.active
+
+
+def test_late_run_raises_after_the_on_delay_of_its_own_event_time() -> None:
+    rule = lel_rule(on_delay_s=60)
+    newest = 600 * S
+    state, evaluations = run(rule, [(newest, 1), (100 * S, 30), (130 * S, 30), (160 * S, 30)])
+    assert evaluations[1:3] == [None, None]
+    raised = evaluations[3]
+    assert raised is not None
+    assert raised.active
+    assert raised.severity is Severity.MAJOR
+    assert state is not None
+    assert (state.late_since_ms, state.late_until_ms) == (None, None)
+
+
+def test_late_run_is_broken_by_a_late_clean_record() -> None:
+    rule = lel_rule(on_delay_s=60)
+    points = [(600 * S, 1), (100 * S, 30), (130 * S, 1), (140 * S, 30), (180 * S, 30)]
+    state, evaluations = run(rule, points)
+    assert evaluations[1:] == [None, None, None, None]
+    assert state is not None
+    assert not state.active
+    assert (state.late_since_ms, state.late_until_ms) == (140 * S, 180 * S)
+
+
+def test_state_of_an_older_snapshot_without_late_fields_still_decodes() -> None:
+    old = msgspec.msgpack.encode({"last_ts_ms": 3, "last_value": 25.0, "active": True, "level": 0})
+    state = msgspec.msgpack.decode(old, type=ThresholdState)
+    assert state == ThresholdState(3, 25.0, active=True, level=0)
+    assert (state.late_since_ms, state.late_until_ms) == (None, None)
 
 
 def test_below_rule_trips_under_the_level_and_clears_above_level_plus_deadband() -> None:

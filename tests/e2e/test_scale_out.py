@@ -171,3 +171,47 @@ def _value(metrics: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} not in metrics")
+
+
+@pytest.mark.slow
+async def test_registry_edit_in_the_api_process_reaches_the_rules_workers(
+    roles: Roles, mosquitto: MosquittoServer
+) -> None:
+    channel = "GAS-0042"
+    ts = now_ms() - 60_000
+    async with (
+        aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="gateway") as client,
+        httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{roles.api_port}",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ) as api,
+    ):
+        body = {"ts": ts, "lel_pct": 1.0}  # evaluated once with the shipped 20 / 50 %LEL
+        await client.publish(gas_topic(channel), msgspec.json.encode(body), qos=1)
+
+        async def seen() -> bool | None:
+            found = (await api.get(f"/api/v1/channels/{channel}")).json()
+            return True if found["last_seen_ms"] == ts else None
+
+        await eventually(seen, timeout_s=20)
+        edited = await api.put(
+            f"/api/v1/channels/{channel}", json={"low_pct": 10.0, "high_pct": 30.0}
+        )
+        assert edited.status_code == 200, edited.text
+
+        async def critical_at_the_new_high() -> dict[str, Any] | None:
+            # 35 %LEL: major under the old set-points, critical under the new high (30);
+            # a reading per probe, so the worker judges one after it reloaded the registry
+            nonlocal ts
+            ts += 1000
+            body = {"ts": ts, "lel_pct": 35.0}
+            await client.publish(gas_topic(channel), msgspec.json.encode(body), qos=1)
+            params = {"source_id": channel, "rule": "gas_leak", "open": "true"}
+            items = (await api.get("/api/v1/alerts", params=params)).json()["items"]
+            if items and (items[0]["severity"], items[0]["threshold"]) == ("critical", 30.0):
+                found: dict[str, Any] = items[0]
+                return found
+            return None
+
+        alert = await eventually(critical_at_the_new_high, timeout_s=30, interval_s=0.5)
+        assert alert["state"] == "active_unacked"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from lifeline.registry import Registry, Station
+from lifeline.registry import Channel, Enterprise, Meter, Registry, Station, Utility
 from lifeline.seed import generate_registry
 from store import SqliteAlertStore, SqliteRegistryStore
+from store.sqlite_db import migrate
+from store.sqlite_registry import _MIGRATIONS
 
 
 def _tables(registry: Registry) -> tuple[dict[str, object], ...]:
@@ -85,6 +88,7 @@ async def test_save_refuses_a_station_of_an_unknown_enterprise(tmp_path: Path) -
         loaded = await store.load()  # the failed save left the old registry intact
         assert loaded is not None
         assert _tables(loaded) == _tables(good)
+        assert await store.version() == 1  # ... and its version
     finally:
         await store.close()
 
@@ -104,4 +108,51 @@ async def test_registry_and_alerts_share_one_file(tmp_path: Path) -> None:
         await registry.close()
     with sqlite3.connect(path) as conn:
         versions = dict(conn.execute("SELECT component, version FROM schema_version"))
-    assert versions == {"registry": 1, "alerts": 2}
+    assert versions == {"registry": 2, "alerts": 2}
+
+
+async def test_version_counts_saves_seen_by_every_store_on_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "lifeline.db"
+    editor, follower = SqliteRegistryStore(path), SqliteRegistryStore(path)
+    try:
+        assert await follower.version() == 0
+        registry = generate_registry(meters=5)
+        await editor.save(registry)
+        await editor.save(registry)
+        assert await follower.version() == 2
+    finally:
+        await editor.close()
+        await follower.close()
+
+
+async def test_a_registry_stored_before_the_version_counter_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "lifeline.db"
+    with sqlite3.connect(path, isolation_level=None) as conn:  # schema version 1 only
+        migrate(conn, "registry", _MIGRATIONS[:1])
+        _save_v1(conn, generate_registry(meters=5))
+    store = SqliteRegistryStore(path)
+    try:
+        loaded = await store.load()
+        assert loaded is not None
+        assert len(loaded.channels) == 525
+        assert await store.version() == 0
+        await store.save(loaded)
+        assert await store.version() == 1
+    finally:
+        await store.close()
+
+
+def _save_v1(conn: sqlite3.Connection, registry: Registry) -> None:
+    """What a save did before the version counter existed."""
+    for table, cls, rows in (
+        ("utilities", Utility, registry.utilities.values()),
+        ("channels", Channel, registry.channels.values()),
+        ("enterprises", Enterprise, registry.enterprises.values()),
+        ("stations", Station, registry.stations.values()),
+        ("meters", Meter, registry.meters.values()),
+    ):
+        fields = cls.__struct_fields__
+        conn.executemany(
+            f"INSERT INTO {table}({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
+            (msgspec.structs.astuple(row) for row in rows),
+        )
