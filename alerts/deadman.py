@@ -1,11 +1,14 @@
 """Deadman (offline) state machine and the station-under-enterprise inhibition.
 
 Pure. ``seen`` records that a source sent something (clears the condition);
-``check`` compares the silence with the rule's timeout at ``now_ms``.
+``check`` compares the silence with the rule's timeout at ``now_ms``; ``unheard`` arms
+a source that has sent nothing yet.
 
-"Now" is the event-time watermark (the newest ``ts_ms`` of any record), never the wall
-clock: a simulation replaying a day in a minute behaves like a real day. A source is
-armed only by its first record; sources never seen have no state and never alert.
+"Now" is the clock of the source's own feed (``alerts.feed_clock``): its utility's
+progress in event time, or the wall clock once that feed is silent. A source that never
+sent anything is armed at the feed's "now" when the engine first finds it in the
+registry (``unheard``), so it is reported offline once its no-data time has passed
+since then; its first record, whatever its time, replaces that.
 """
 
 from __future__ import annotations
@@ -15,17 +18,25 @@ import msgspec
 from alerts.evaluation import Evaluation
 from alerts.rules import DeadmanRule
 
-__all__ = ["DeadmanState", "check", "inhibited", "seen"]
+__all__ = ["DeadmanState", "check", "inhibited", "seen", "unheard"]
 
 
 class DeadmanState(msgspec.Struct, frozen=True):
     last_seen_ms: int
+    """The newest record's time, or (``heard`` False) when the source was armed."""
     active: bool = False
+    heard: bool = True
+
+
+def unheard(armed_at_ms: int) -> DeadmanState:
+    """A source that has sent nothing yet, silent since ``armed_at_ms``."""
+    return DeadmanState(armed_at_ms, heard=False)
 
 
 def seen(state: DeadmanState | None, ts_ms: int) -> tuple[DeadmanState, Evaluation | None]:
-    """A record at ``ts_ms``: the source is alive. Older records are ignored."""
-    if state is not None and ts_ms <= state.last_seen_ms:
+    """A record at ``ts_ms``: the source is alive. Records not newer than the last one
+    are ignored; the first record of an unheard source counts whatever its time."""
+    if state is not None and state.heard and ts_ms <= state.last_seen_ms:
         return state, None
     return DeadmanState(ts_ms), Evaluation(active=False)
 
@@ -50,7 +61,7 @@ def check(
         threshold=rule.timeout_s,
         message=message,
     )
-    return DeadmanState(state.last_seen_ms, active=True), evaluation
+    return msgspec.structs.replace(state, active=True), evaluation
 
 
 def inhibited(enterprise: DeadmanState | None, now_ms: int, station_rule: DeadmanRule) -> bool:

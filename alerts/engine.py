@@ -11,8 +11,9 @@ then notified (each notifier failure is logged and counted, never raised). A mac
 new state is kept only after its evaluation was applied, so a failed store write makes
 the ingester's retry re-evaluate the record instead of losing the alert.
 
-Time: rule evaluation uses event time only; deadman "now" is the watermark (newest
-``ts_ms`` seen); shelve expiry and operator actions use ``clock`` (wall time).
+Time: rule evaluation uses event time only; deadman "now" is the clock of the source's
+own feed (``alerts.feed_clock``: its utility's newest ``ts_ms``, run on by the wall
+clock while that feed is silent); shelve expiry and operator actions use ``clock``.
 Repeats (condition still active, same severity) update the alert in memory and are
 written to the store every ``flush_every_ms`` (no audit row: not a transition) and at stop.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -30,6 +31,7 @@ import msgspec
 from alerts import anomaly, deadman, events, lifecycle, stuck, threshold
 from alerts.detector_registry import AnyDetector, build_detector
 from alerts.evaluation import Evaluation, combine
+from alerts.feed_clock import FeedClocks
 from alerts.metrics import AlertMetrics
 from alerts.payload import alert_event
 from alerts.rules import (
@@ -88,6 +90,9 @@ class EngineOptions(msgspec.Struct, frozen=True):
     max_shelve_ms: int = 7 * 24 * 3600 * 1000
     owns: Callable[[Alert], bool] | None = None
     """Scaled out: which stored alerts belong to this engine (its partitions); None = all."""
+    owns_source: Callable[[str], bool] | None = None
+    """Scaled out: which registry sources this engine arms deadman rules for before their
+    first record (None with ``owns`` set = none: their first record arms them)."""
 
 
 class AlertEngine:
@@ -119,6 +124,8 @@ class AlertEngine:
         self._last_flush_ms = 0
         self._started = False
         self._watermark_wall_ms: int | None = None
+        self._feeds = FeedClocks(self._states.feeds, clock.now_ms())
+        self._armed_for: tuple[object, ...] = ()
         self._thresholds: dict[SourceKind, list[ThresholdRule]] = {}
         self._stucks: dict[SourceKind, list[StuckRule]] = {}
         self._event_rules: dict[SourceKind, list[tuple[ThresholdRule | EventRule, EventSpec]]] = {}
@@ -143,12 +150,18 @@ class AlertEngine:
 
     @property
     def watermark_ms(self) -> int:
-        """Newest event time seen in any record ("now" for deadman rules)."""
+        """Newest event time seen in any record (of any feed)."""
         return self._states.watermark_ms
 
+    def feed_now_ms(self, source_id: str) -> int:
+        """Event-time "now" of the feed ``source_id`` belongs to (its owning utility's):
+        what its silence is measured against, by deadman rules and displays alike."""
+        return self._feeds.now_of(self._feed_of(source_id), self._clock.now_ms())
+
     def event_now_ms(self) -> int:
-        """Event-time "now" for displays: the watermark, moved on by the wall time that
-        has passed since it last advanced, never past the wall clock.
+        """Event-time "now" for displays that show no one source (time windows): the
+        watermark, moved on by the wall time that has passed since it last advanced,
+        never past the wall clock. Whether a source is silent is :meth:`feed_now_ms`'s.
 
         While data flows this is the watermark (so a replay of yesterday shows
         yesterday's picture); when all data stops it keeps running with the wall clock,
@@ -175,6 +188,10 @@ class AlertEngine:
             if self._options.state_path is not None:
                 self._states = await asyncio.to_thread(load_snapshot, self._options.state_path)
             now = self._clock.now_ms()
+            self._restore_feeds()
+            self._feeds = FeedClocks(self._states.feeds, now)  # silences count from here
+            self._rearm_unheard(now)
+            self._arm_unheard(now)
             self._last_snapshot_ms = self._last_flush_ms = now
             self._update_open_gauge()
             self._started = True
@@ -338,6 +355,7 @@ class AlertEngine:
                 table[source] = state
 
     async def _evaluate_seen(self, record: Record, kind: SourceKind) -> None:
+        self._feeds.heard(self._feed_of(record.source_id), record.ts_ms, self._clock.now_ms())
         targets: list[tuple[DeadmanRule, str, SourceKind]] = [
             (rule, record.source_id, kind) for rule in self._deadmen.get(kind, ())
         ]
@@ -355,7 +373,12 @@ class AlertEngine:
             table[source] = state
 
     async def _check_deadmen(self) -> None:
-        now = self._states.watermark_ms
+        """Each source's silence against its own feed's clock (enterprises first, so a
+        station of a silent enterprise is inhibited in the same tick)."""
+        wall = self._clock.now_ms()
+        self._feeds.pace(wall)
+        self._arm_unheard(wall)
+        feed_now: dict[str, int] = {}
         enterprise_rules = self._deadmen.get(SourceKind.ENTERPRISE, [])
         ordered = enterprise_rules + [
             rule
@@ -368,6 +391,10 @@ class AlertEngine:
             for source, state in list(table.items()):
                 if state.active:
                     continue
+                feed = self._feed_of(source)
+                now = feed_now.get(feed)
+                if now is None:
+                    now = feed_now[feed] = self._feeds.now_of(feed, wall)
                 if rule.kind is SourceKind.STATION and self._inhibited(source, now, rule):
                     continue
                 new, evaluation = deadman.check(state, now, rule, source)
@@ -376,6 +403,61 @@ class AlertEngine:
                 at = state.last_seen_ms + rule.timeout_ms
                 await self._apply(rule, source, rule.kind, evaluation, at)
                 table[source] = new
+
+    def _feed_of(self, source_id: str) -> str:
+        """The feed a source's records come in: its owning utility ("" if unknown)."""
+        return self._registry.owner_of(source_id) or ""
+
+    def _restore_feeds(self) -> None:
+        """A snapshot written before feed clocks existed has last-seen times but no
+        feeds: each feed's newest is then its sources' newest last-seen (otherwise the
+        feed would have the wall clock, and a downtime would read as their silence)."""
+        feeds = self._states.feeds
+        derived: dict[str, int] = {}
+        for table in self._states.deadman.values():
+            for source, state in table.items():
+                feed = self._feed_of(source)
+                if state.heard and feed not in feeds:
+                    derived[feed] = max(derived.get(feed, state.last_seen_ms), state.last_seen_ms)
+        feeds.update(derived)
+
+    def _rearm_unheard(self, wall_ms: int) -> None:
+        """At a start, sources still never heard from count their silence from now: the
+        platform's own downtime is not theirs (raised alerts stay)."""
+        for table in self._states.deadman.values():
+            for source, state in table.items():
+                if not state.heard and not state.active:
+                    feed = self._feed_of(source)
+                    table[source] = deadman.unheard(self._feeds.now_of(feed, wall_ms))
+
+    def _arm_unheard(self, wall_ms: int) -> None:
+        """Arm the deadman rules of registry sources that never sent anything, at their
+        feed's "now" (platform start, or when the registry first listed them). Looked
+        at again whenever the registry's tables are replaced (a reload adopts new ones).
+        """
+        registry = self._registry
+        tables = (registry.channels, registry.meters, registry.stations, registry.enterprises)
+        if len(tables) == len(self._armed_for) and all(
+            a is b for a, b in zip(tables, self._armed_for, strict=True)
+        ):
+            return
+        self._armed_for = tables
+        owns = self._options.owns_source
+        if owns is None and self._options.owns is not None:
+            return  # scaled out without a source filter: first records arm
+        ids_of_kind: dict[SourceKind, Iterable[str]] = {
+            SourceKind.GAS_CHANNEL: registry.channels,
+            SourceKind.METER: registry.meters,
+            SourceKind.STATION: registry.stations,
+            SourceKind.ENTERPRISE: registry.enterprises,
+        }
+        for kind, rules in self._deadmen.items():
+            for rule in rules:
+                table = self._states.deadman.setdefault(rule.name, {})
+                for source in ids_of_kind[kind]:
+                    if source not in table and (owns is None or owns(source)):
+                        feed = self._feed_of(source)
+                        table[source] = deadman.unheard(self._feeds.now_of(feed, wall_ms))
 
     def _inhibited(self, station: str, now: int, rule: DeadmanRule) -> bool:
         enterprise = self._registry.enterprise_of(station)

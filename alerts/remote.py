@@ -10,13 +10,16 @@ overwrite it). It publishes an :class:`ActionRequest` on the owner partition's
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 import msgspec
 
 from lifeline.alert import Alert, AlertAction
 from lifeline.ids import SourceKind
-from lifeline.partitions import partition_key
+from lifeline.partitions import partition_key, partition_of
+from lifeline.registry import Registry
 
-__all__ = ["ActionReply", "ActionRequest", "alert_partition_key"]
+__all__ = ["ActionReply", "ActionRequest", "alert_partition_key", "owned_sources"]
 
 
 class ActionRequest(msgspec.Struct, frozen=True):
@@ -46,3 +49,17 @@ def alert_partition_key(alert: Alert) -> str:
     if alert.source_kind in (SourceKind.STATION, SourceKind.ENTERPRISE):
         return partition_key(alert.source_id, alert.enterprise_id)
     return alert.source_id
+
+
+def owned_sources(
+    registry: Registry, partitions: Collection[int], total: int
+) -> Callable[[str], bool]:
+    """Whether a registry source's records land in one of ``partitions`` (a station and
+    its enterprise by the enterprise): the sources a rules worker arms deadman rules for
+    before their first record."""
+
+    def owns(source_id: str) -> bool:
+        key = partition_key(source_id, registry.enterprise_of(source_id))
+        return partition_of(key, total) in partitions
+
+    return owns

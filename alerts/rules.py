@@ -183,8 +183,9 @@ class StuckRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="st
 
 
 class DeadmanRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="deadman"):
-    """No record from a source for ``timeout_s`` of event time. For ``enterprise``, a
-    record of any of its stations counts. Armed only after a source's first record."""
+    """No record from a source for ``timeout_s`` of its feed's event time (see
+    ``alerts.feed_clock``). For ``enterprise``, a record of any of its stations counts.
+    A source never heard from is armed when the engine first finds it in the registry."""
 
     name: RuleName
     kind: SourceKind

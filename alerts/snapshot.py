@@ -1,6 +1,7 @@
 """Per-series rule state and its snapshot file (msgpack, written atomically).
 
-The snapshot lets deadman last-seen times, pending on-delays, stuck runs, latched
+The snapshot lets deadman last-seen times (and arming times of sources never heard
+from), each feed's newest event time, pending on-delays, stuck runs, latched
 device alarms and what the anomaly detectors learned survive a restart. It is a cache
 of derived state: losing it only means machines restart from "nothing seen" (deadman
 re-arms at the next record, detectors learn again); open alerts themselves live in the
@@ -33,10 +34,12 @@ class RuleStates(msgspec.Struct):
 
     ``closed_active`` holds, per rule, the sources whose alert an operator closed while
     the condition was active: the rule does not re-raise until the condition clears.
+    ``feeds`` is the newest event time of each feed (utility), see ``alerts.feed_clock``.
     """
 
     version: int = SNAPSHOT_VERSION
     watermark_ms: int = 0
+    feeds: dict[str, int] = {}
     threshold: dict[str, dict[str, ThresholdState]] = {}
     events: dict[str, dict[str, EventState]] = {}
     stuck: dict[str, dict[str, StuckState]] = {}

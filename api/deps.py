@@ -21,6 +21,7 @@ from lifeline.ports import (
     AuthStore,
     Clock,
     DeadLetterStore,
+    FeedClock,
     RegistryStore,
     TelemetryStore,
 )
@@ -45,6 +46,8 @@ __all__ = [
     "PageParams",
     "RegistryDep",
     "RulesDep",
+    "SourceNow",
+    "SourceNowDep",
     "TelemetryDep",
 ]
 
@@ -102,6 +105,9 @@ class ApiDeps:
     auth_options: AuthOptions = field(default_factory=AuthOptions)
     registry_store: RegistryStore | None = None
     """Where administrators' registry edits are saved; None = the registry is read-only."""
+    feeds: FeedClock | None = None
+    """Each source's "now" (its own feed's event time, for offline / on-line); None =
+    ``clock.now_ms()`` for every source."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,17 @@ def _clock(deps: Deps) -> Clock:
     return deps.clock
 
 
+SourceNow = Callable[[str], int]
+"""``now(source_id)``: the event-time "now" a source's silence is measured against."""
+
+
+def _source_now(deps: Deps) -> SourceNow:
+    if deps.feeds is not None:
+        return deps.feeds.now_of
+    now = deps.clock.now_ms()
+    return lambda _source_id: now
+
+
 def _auth(deps: Deps) -> AuthStore:
     if deps.auth is None:  # pragma: no cover - create_app refuses to build without one
         raise RuntimeError("ApiDeps.auth is not set")
@@ -176,6 +193,7 @@ AlertStoreDep = Annotated[AlertStore, Depends(_alerts)]
 ActionsDep = Annotated[AlertActions, Depends(_actions)]
 DeadLettersDep = Annotated[DeadLetterStore, Depends(_deadletters)]
 ClockDep = Annotated[Clock, Depends(_clock)]
+SourceNowDep = Annotated[SourceNow, Depends(_source_now)]
 RulesDep = Annotated[RuleSet, Depends(_rules)]
 AuthStoreDep = Annotated[AuthStore, Depends(_auth)]
 PageDep = Annotated[PageParams, Depends(_page)]

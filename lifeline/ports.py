@@ -27,6 +27,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetterQuery",
     "DeadLetterStore",
+    "FeedClock",
     "Notifier",
     "RegistryStore",
     "TelemetryStore",
@@ -43,6 +44,13 @@ class Background(Protocol):
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
+
+
+class FeedClock(Protocol):
+    def now_of(self, source_id: str) -> int:
+        """Event-time "now" of the feed (owning utility) ``source_id`` belongs to: what
+        its silence is measured against (``AlertEngine.feed_now_ms``)."""
+        ...
 
 
 class TelemetryStore(Protocol):

@@ -21,7 +21,15 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from api.auth.audit import record
 from api.auth.guard import PrincipalDep
 from api.auth.scope import check_source, utility_of
-from api.deps import AlertStoreDep, ClockDep, Deps, PageDep, RegistryDep, TelemetryDep
+from api.deps import (
+    AlertStoreDep,
+    Deps,
+    PageDep,
+    RegistryDep,
+    SourceNow,
+    SourceNowDep,
+    TelemetryDep,
+)
 from api.lookup import open_alerts_of, require_channel
 from api.routes import API_PREFIX
 from api.schemas.alerts import AlertOut
@@ -56,7 +64,7 @@ class _Status:
 
 
 async def _statuses(
-    channels: Sequence[Channel], telemetry: TelemetryStore, alerts: AlertStore, now_ms: int
+    channels: Sequence[Channel], telemetry: TelemetryStore, alerts: AlertStore, now_of: SourceNow
 ) -> list[_Status]:
     ids = [c.id for c in channels]
     latest, seen, open_alerts = await asyncio.gather(
@@ -69,7 +77,7 @@ async def _statuses(
     for channel in channels:
         mine = by_source.get(channel.id, [])
         last_seen_ms = seen.get(channel.id)
-        state = displayed_state(mine, last_seen_ms, now_ms)
+        state = displayed_state(mine, last_seen_ms, now_of(channel.id))
         out.append(_Status(channel, state, latest.get(channel.id), last_seen_ms, len(mine)))
     return out
 
@@ -79,7 +87,7 @@ async def list_channels(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
-    clock: ClockDep,
+    now_of: SourceNowDep,
     page: PageDep,
     principal: PrincipalDep,
     district: Annotated[str | None, Query(description="e.g. 市南")] = None,
@@ -99,7 +107,7 @@ async def list_channels(
         ),
         key=lambda c: c.id,
     )
-    statuses = await _statuses(channels, telemetry, alerts, clock.now_ms())
+    statuses = await _statuses(channels, telemetry, alerts, now_of)
     if state is not None:
         statuses = [s for s in statuses if s.state == state]
     return Page(items=[s.out() for s in page.slice(statuses)], total=len(statuses))
@@ -111,7 +119,7 @@ async def get_channel(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
-    clock: ClockDep,
+    now_of: SourceNowDep,
     principal: PrincipalDep,
 ) -> ChannelDetail:
     channel = require_channel(registry, channel_id)
@@ -122,7 +130,7 @@ async def get_channel(
         open_alerts_of(alerts, channel.id),
     )
     last_seen_ms = seen.get(channel.id)
-    state = displayed_state(mine, last_seen_ms, clock.now_ms())
+    state = displayed_state(mine, last_seen_ms, now_of(channel.id))
     base = ChannelOut.of(channel, state, latest.get(channel.id), last_seen_ms, len(mine))
     return ChannelDetail(**base.model_dump(), open_alerts=[AlertOut.of(a) for a in mine])
 
@@ -137,7 +145,7 @@ async def edit_channel(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
-    clock: ClockDep,
+    now_of: SourceNowDep,
 ) -> ChannelDetail:
     """Applied in place to this process's live registry (the engine and ingester of
     ``lifeline up`` read the same object, so the next record is judged by it) and saved
@@ -167,4 +175,4 @@ async def edit_channel(
         target=f"channel/{channel_id}",
         detail=detail or None,
     )
-    return await get_channel(channel_id, registry, telemetry, alerts, clock, principal)
+    return await get_channel(channel_id, registry, telemetry, alerts, now_of, principal)

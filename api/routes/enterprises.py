@@ -17,7 +17,15 @@ from fastapi import APIRouter, Path, Query
 
 from api.auth.guard import PrincipalDep
 from api.auth.scope import check_source, utility_of
-from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
+from api.deps import (
+    AlertStoreDep,
+    ClockDep,
+    PageDep,
+    RegistryDep,
+    SourceNow,
+    SourceNowDep,
+    TelemetryDep,
+)
 from api.lookup import is_online, require_enterprise
 from api.routes import API_PREFIX
 from api.schemas.common import Page
@@ -47,8 +55,11 @@ async def _summaries(
     telemetry: TelemetryStore,
     alerts: AlertStore,
     now_ms: int,
+    now_of: SourceNow,
 ) -> tuple[list[EnterpriseOut], dict[str, int]]:
-    """One summary per enterprise, and the last_seen of every station and enterprise."""
+    """One summary per enterprise, and the last_seen of every station and enterprise.
+    On line is judged at the enterprise's own feed's "now" (``now_of``); today's slots
+    run to ``now_ms``."""
     enterprise_ids = [e.id for e in enterprises]
     station_ids = [s.id for e in enterprises for s in registry.stations_by_enterprise.get(e.id, [])]
     midnight = local_midnight_ms(now_ms)
@@ -71,7 +82,7 @@ async def _summaries(
             EnterpriseOut.of(
                 enterprise,
                 station_count=len(stations),
-                online=is_online(last_data, now_ms),
+                online=is_online(last_data, now_of(enterprise.id)),
                 last_data_ms=last_data,
                 online_rate_today=online_rate(coverage.get(enterprise.id, 0), midnight, now_ms),
                 open_alert_count=open_counts[enterprise.id],
@@ -86,6 +97,7 @@ async def list_enterprises(
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
     clock: ClockDep,
+    now_of: SourceNowDep,
     page: PageDep,
     principal: PrincipalDep,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
@@ -101,7 +113,7 @@ async def list_enterprises(
         ),
         key=lambda e: e.id,
     )
-    rows, _ = await _summaries(enterprises, registry, telemetry, alerts, clock.now_ms())
+    rows, _ = await _summaries(enterprises, registry, telemetry, alerts, clock.now_ms(), now_of)
     if online is not None:
         rows = [r for r in rows if r.online is online]
     return Page(items=page.slice(rows), total=len(rows))
@@ -114,14 +126,14 @@ async def get_enterprise(
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
     clock: ClockDep,
+    now_of: SourceNowDep,
     principal: PrincipalDep,
 ) -> EnterpriseDetail:
     enterprise = require_enterprise(registry, enterprise_id)
     await check_source(principal, registry, alerts, enterprise_id)
-    now = clock.now_ms()
-    rows, seen = await _summaries([enterprise], registry, telemetry, alerts, now)
+    rows, seen = await _summaries([enterprise], registry, telemetry, alerts, clock.now_ms(), now_of)
     stations = [
-        StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now))
+        StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now_of(s.id)))
         for s in sorted(registry.stations_by_enterprise.get(enterprise.id, []), key=lambda s: s.id)
     ]
     return EnterpriseDetail(**rows[0].model_dump(), stations=stations)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.auth.guard import PrincipalDep
 from api.auth.scope import check_source, utility_of
-from api.deps import AlertStoreDep, ClockDep, PageDep, RegistryDep, TelemetryDep
+from api.deps import AlertStoreDep, PageDep, RegistryDep, SourceNowDep, TelemetryDep
 from api.lookup import is_online, open_alerts_of, require_station
 from api.routes import API_PREFIX
 from api.routes.latest import latest_of
@@ -28,7 +28,7 @@ StationId = Annotated[str, Path(description="station id, e.g. HEAT-001-S01")]
 async def list_stations(
     registry: RegistryDep,
     telemetry: TelemetryDep,
-    clock: ClockDep,
+    now_of: SourceNowDep,
     page: PageDep,
     principal: PrincipalDep,
     enterprise_id: Annotated[str | None, Query(description="e.g. HEAT-001")] = None,
@@ -47,8 +47,9 @@ async def list_stations(
     )
     shown = page.slice(stations)
     seen = await telemetry.last_seen([s.id for s in shown])
-    now = clock.now_ms()
-    items = [StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now)) for s in shown]
+    items = [
+        StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now_of(s.id))) for s in shown
+    ]
     return Page(items=items, total=len(stations))
 
 
@@ -58,7 +59,7 @@ async def get_station(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
-    clock: ClockDep,
+    now_of: SourceNowDep,
     principal: PrincipalDep,
 ) -> StationDetail:
     station = require_station(registry, station_id)
@@ -69,7 +70,7 @@ async def get_station(
         open_alerts_of(alerts, station.id),
     )
     last_seen_ms = seen.get(station.id)
-    base = StationOut.of(station, last_seen_ms, is_online(last_seen_ms, clock.now_ms()))
+    base = StationOut.of(station, last_seen_ms, is_online(last_seen_ms, now_of(station.id)))
     return StationDetail(
         **base.model_dump(),
         enterprise_name=registry.enterprises[station.enterprise_id].name,

@@ -1,8 +1,8 @@
-"""The deadman machine and station-under-enterprise inhibition (event-time watermark)."""
+"""The deadman machine, arming of sources never heard from, station-under-enterprise inhibition."""
 
 from __future__ import annotations
 
-from alerts.deadman import DeadmanState, check, inhibited, seen
+from alerts.deadman import DeadmanState, check, inhibited, seen, unheard
 from alerts.rules import DeadmanRule
 from lifeline.alert import Severity
 from lifeline.ids import SourceKind
@@ -46,3 +46,20 @@ def test_station_is_inhibited_while_its_whole_enterprise_is_silent() -> None:
     assert inhibited(enterprise, 16 * MIN, STATION)
     assert not inhibited(DeadmanState(last_seen_ms=10 * MIN), 16 * MIN, STATION)
     assert not inhibited(None, 16 * MIN, STATION)
+
+
+def test_a_source_never_heard_from_raises_a_timeout_after_it_was_armed() -> None:
+    armed = unheard(10 * MIN)
+    assert check(armed, 25 * MIN, STATION, "S")[1] is None
+    state, evaluation = check(armed, 25 * MIN + 1, STATION, "S")
+    assert evaluation is not None
+    assert evaluation.active
+    assert (state.active, state.heard, state.last_seen_ms) == (True, False, 10 * MIN)
+
+
+def test_the_first_record_of_an_unheard_source_counts_whatever_its_time() -> None:
+    armed = DeadmanState(last_seen_ms=60 * MIN, active=True, heard=False)
+    state, evaluation = seen(armed, 5 * MIN)  # a replay of history, before the arming
+    assert evaluation is not None
+    assert not evaluation.active
+    assert state == DeadmanState(5 * MIN)

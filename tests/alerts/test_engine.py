@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from alerts.engine import AlertEngine, EngineOptions
+from alerts.snapshot import RuleStates
 from lifeline.alert import (
     Alert,
     AlertAction,
@@ -19,12 +21,16 @@ from lifeline.alert import (
     Severity,
 )
 from lifeline.errors import NotFoundError, TransitionError
+from lifeline.ids import SourceKind
 from lifeline.payloads import AlertEvent
+from lifeline.registry import Enterprise, Registry, Station
 from store.sqlite_alerts import SqliteAlertStore
 from tests.alerts.conftest import MIN, T0, Harness, gas, gas_event, meter, station
 
 S = 1000
 AU = AlertState.ACTIVE_UNACKED
+HEAT_001 = ["HEAT-001-S01", "HEAT-001-S02", "HEAT-001-S03"]
+OTHERS = ["HEAT-002-S01", "HEAT-003-S01"]
 
 
 def only(engine: AlertEngine, rule: str | None = None) -> Alert:
@@ -173,14 +179,22 @@ async def test_batch_is_evaluated_in_event_time_order(harness: Harness) -> None:
     assert only(harness.engine).state is AlertState.CLEARED_UNACKED
 
 
+def heating_alerts(engine: AlertEngine) -> list[Alert]:
+    """Open alerts of stations and enterprises (the gas channels of the test registry
+    never report, so they go offline too once the wall clock has moved 15 minutes)."""
+    kinds = (SourceKind.STATION, SourceKind.ENTERPRISE)
+    return [a for a in engine.open_alerts() if a.source_kind in kinds]
+
+
 async def test_enterprise_outage_raises_one_alert_not_one_per_station(harness: Harness) -> None:
     engine = harness.engine
     ids = ["HEAT-001-S01", "HEAT-001-S02", "HEAT-001-S03", "HEAT-002-S01"]
     await engine.accept([station(s, T0, indoor_temp_c=20.0) for s in ids])
-    for minute in range(5, 41, 5):  # only HEAT-002 keeps sharing
+    for minute in range(5, 41, 5):  # only HEAT-002 keeps sharing, live
+        harness.clock.now = T0 + minute * MIN
         await engine.accept([station("HEAT-002-S01", T0 + minute * MIN, indoor_temp_c=20.0)])
         await engine.tick()
-    (alert,) = engine.open_alerts()
+    (alert,) = heating_alerts(engine)
     assert (alert.rule, alert.source_id, alert.category) == (
         "enterprise_offline",
         "HEAT-001",
@@ -189,9 +203,10 @@ async def test_enterprise_outage_raises_one_alert_not_one_per_station(harness: H
     assert alert.raised_at_ms == T0 + 15 * MIN  # the enterprise times out with its stations
     assert engine.source_state("HEAT-001-S02") == "offline"
     # one station comes back: the enterprise clears, the two still silent are now offline
+    harness.clock.now = T0 + 41 * MIN
     await engine.accept([station("HEAT-001-S01", T0 + 41 * MIN, indoor_temp_c=20.0)])
     await engine.tick()
-    offline = sorted((a.rule, a.source_id) for a in engine.open_alerts() if a.condition_active)
+    offline = sorted((a.rule, a.source_id) for a in heating_alerts(engine) if a.condition_active)
     assert offline == [("station_offline", "HEAT-001-S02"), ("station_offline", "HEAT-001-S03")]
     assert engine.source_state("HEAT-001-S01") == "normal"
 
@@ -203,18 +218,95 @@ async def test_enterprise_outage_with_staggered_stations_raises_only_the_enterpr
     # the three stations of HEAT-001 last spoke one minute apart, as real stations do
     for offset, station_id in enumerate(["HEAT-001-S01", "HEAT-001-S02", "HEAT-001-S03"]):
         await engine.accept([station(station_id, T0 + offset * MIN, indoor_temp_c=20.0)])
-    for second in range(0, 25 * 60, 30):  # HEAT-002 keeps the watermark moving
+    for second in range(0, 25 * 60, 30):  # HEAT-002 keeps sharing, live
+        harness.clock.now = T0 + second * S
         await engine.accept([station("HEAT-002-S01", T0 + second * S, indoor_temp_c=20.0)])
         await engine.tick()
-    assert [(a.rule, a.source_id) for a in engine.open_alerts()] == [
+    assert [(a.rule, a.source_id) for a in heating_alerts(engine)] == [
         ("enterprise_offline", "HEAT-001")
     ]
 
 
-async def test_never_seen_sources_raise_no_offline_alert(harness: Harness) -> None:
+async def test_a_device_never_heard_from_goes_offline_a_timeout_after_the_start(
+    harness: Harness,
+) -> None:
+    # GAS-0002 reports for 90 minutes of its feed (gas-a); GAS-0001 of the same feed never
     await harness.engine.accept([gas("GAS-0002", T0 + i * 10 * MIN, 0.0) for i in range(10)])
     await harness.engine.tick()
-    assert harness.engine.open_alerts() == []
+    offline = only(harness.engine)
+    assert (offline.rule, offline.source_id) == ("gas_offline", "GAS-0001")
+    assert offline.raised_at_ms == T0 + 15 * MIN  # armed when the engine started (T0)
+    # the heating feeds were never heard and the wall clock stood still: nothing else
+
+
+async def test_stations_of_an_enterprise_that_never_reported_get_one_enterprise_alert(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    for minute in range(0, 31, 5):  # live: HEAT-002 reports, HEAT-001 never does
+        harness.clock.now = T0 + minute * MIN
+        await engine.accept([station("HEAT-002-S01", T0 + minute * MIN, indoor_temp_c=20.0)])
+        await engine.tick()
+    assert [(a.rule, a.source_id, a.raised_at_ms) for a in heating_alerts(engine)] == [
+        ("enterprise_offline", "HEAT-001", T0 + 15 * MIN)
+    ]
+    assert engine.source_state("HEAT-001-S02") == "offline"
+
+
+async def test_a_feed_behind_is_judged_by_its_own_progress_not_by_a_live_feed(
+    harness: Harness,
+) -> None:
+    engine = harness.engine
+    harness.clock.now = T0 + 60 * MIN  # the wall clock; HEAT-001 replays an hour late
+    for minute in range(20):
+        harness.clock.now += MIN
+        late = [station(s, T0 + minute * MIN, indoor_temp_c=20.0) for s in HEAT_001]
+        await engine.accept(late)
+        live = harness.clock.now  # HEAT-002 is live, an hour ahead of HEAT-001
+        await engine.accept([station("HEAT-002-S01", live, indoor_temp_c=20.0)])
+        await engine.tick()
+        assert heating_alerts(engine) == []
+    assert engine.feed_now_ms("HEAT-001-S01") == T0 + 19 * MIN
+    assert engine.feed_now_ms("HEAT-002-S01") == harness.clock.now
+    assert engine.source_state("HEAT-001-S01") == "normal"
+    # then HEAT-001 stops: its feed runs on with the wall clock and goes offline
+    stopped = harness.clock.now
+    for _ in range(16):
+        harness.clock.now += MIN
+        await engine.accept([station("HEAT-002-S01", harness.clock.now, indoor_temp_c=20.0)])
+        await engine.tick()
+    assert [(a.rule, a.source_id) for a in heating_alerts(engine)] == [
+        ("enterprise_offline", "HEAT-001")
+    ]
+    assert engine.feed_now_ms("HEAT-001-S01") == T0 + 19 * MIN + (harness.clock.now - stopped)
+
+
+async def test_a_whole_feed_stopping_in_a_fast_replay_goes_offline_in_replay_time(
+    harness: Harness,
+) -> None:
+    """A replay of the city (all feeds at once, the wall clock hardly moving): a feed
+    that stops is silent at the pace of most feeds, as it would be in a real day."""
+    base = harness.registry
+    harness.registry = Registry(
+        base.utilities.values(),
+        base.channels.values(),
+        [*base.enterprises.values(), Enterprise("HEAT-003", "E3", "李沧", "heat-003", 36, 120)],
+        [*base.stations.values(), Station("HEAT-003-S01", "HEAT-003", "s", "李沧", 36, 120, 1e4)],
+        base.meters.values(),
+    )
+    engine = harness.engine = harness.new_engine()
+    await engine.start()
+    harness.clock.now = T0 + 24 * 60 * MIN  # the replay runs a day behind the wall clock
+    for minute in range(40):
+        harness.clock.now += 100  # 100 ms of wall time per replayed minute
+        records = [station(s, T0 + minute * MIN, indoor_temp_c=20.0) for s in OTHERS]
+        records += [gas("GAS-0002", T0 + minute * MIN, 1.0)]
+        if minute <= 10:
+            records += [station(s, T0 + minute * MIN, indoor_temp_c=20.0) for s in HEAT_001]
+        await engine.accept(records)
+        await engine.tick()
+    alerts = [(a.rule, a.source_id, a.raised_at_ms) for a in heating_alerts(engine)]
+    assert alerts == [("enterprise_offline", "HEAT-001", T0 + 25 * MIN)]
 
 
 async def test_closed_while_active_re_raises_only_after_clear_and_re_trip(
@@ -429,3 +521,31 @@ async def test_event_now_follows_the_watermark_then_the_wall_clock_when_data_sto
     # a device clock 4 min fast moves the watermark past the wall clock: capped at the wall
     await engine.accept([gas("GAS-0002", harness.clock.now + 4 * MIN, 1.0)])
     assert engine.event_now_ms() == harness.clock.now
+
+
+async def test_a_restart_counts_silence_from_the_restart_even_from_an_older_snapshot(
+    harness: Harness,
+) -> None:
+    await harness.engine.accept([gas("GAS-0001", T0, 1.0), gas("GAS-0002", T0, 1.0)])
+    await harness.engine.stop()
+    path = harness.tmp_path / "alert-state.msgpack"
+    saved = msgspec.msgpack.decode(path.read_bytes(), type=RuleStates)
+    assert saved.feeds == {"gas-a": T0}
+    saved.feeds = {}  # as written before feeds were kept
+    path.write_bytes(msgspec.msgpack.encode(saved))
+    harness.clock.now = T0 + 60 * MIN  # the platform was down for an hour
+    engine = harness.new_engine()
+    await engine.start()
+    await engine.tick()
+    assert engine.open_alerts() == []  # the downtime is not the channels' silence
+    assert engine.feed_now_ms("GAS-0001") == T0
+    harness.clock.now += 16 * MIN  # then nothing is heard: offline, on the wall clock
+    await engine.tick()
+    offline = sorted((a.rule, a.source_id, a.raised_at_ms) for a in engine.open_alerts())
+    restarted = T0 + 60 * MIN
+    assert offline == [
+        ("enterprise_offline", "HEAT-001", restarted + 15 * MIN),  # never heard: from the
+        ("enterprise_offline", "HEAT-002", restarted + 15 * MIN),  # restart, one per
+        ("gas_offline", "GAS-0001", T0 + 15 * MIN),  # enterprise; heard: from their
+        ("gas_offline", "GAS-0002", T0 + 15 * MIN),  # last record (the feed's clock)
+    ]

@@ -96,10 +96,11 @@ async def test_silent_channel_goes_offline_after_its_deadman_time(
     stack: Stack, api: httpx.AsyncClient
 ) -> None:
     now = now_ms()
-    # GAS-0010 last spoke 20 event-time minutes ago; GAS-0011 speaks now, which moves the
-    # event-time watermark past GAS-0010's 15-minute deadman.
+    # GAS-0010 last spoke 20 event-time minutes ago; GAS-0019 of the same utility
+    # (gas-zhongran) speaks now, which moves that feed's clock past GAS-0010's 15-minute
+    # deadman. (A channel of another utility would not: offline is judged per feed.)
     await publish(stack, gas_topic("GAS-0010"), {"ts": now - 20 * 60_000, "lel_pct": 1.0})
-    await publish(stack, gas_topic("GAS-0011"), {"ts": now, "lel_pct": 1.0})
+    await publish(stack, gas_topic("GAS-0019"), {"ts": now, "lel_pct": 1.0})
 
     async def offline() -> dict[str, Any] | None:
         items = await _alerts(api, source_id="GAS-0010")
@@ -109,5 +110,5 @@ async def test_silent_channel_goes_offline_after_its_deadman_time(
     assert alert["rule"] == "gas_offline"
     channel = (await api.get("/api/v1/channels/GAS-0010")).json()
     assert channel["state"] == "offline"
-    assert (await api.get("/api/v1/channels/GAS-0011")).json()["state"] == "normal"
-    assert await _alerts(api, source_id="GAS-0011") == []
+    assert (await api.get("/api/v1/channels/GAS-0019")).json()["state"] == "normal"
+    assert await _alerts(api, source_id="GAS-0019") == []
