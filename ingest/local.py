@@ -84,7 +84,11 @@ class LocalInbox:
         if self._closed:
             raise IngestUnavailableError("ingester not running")
         done = asyncio.get_running_loop().create_future() if qos > 0 else None
-        await self._queue.put(LocalMessage(topic, payload, qos, publisher, done))
+        message = LocalMessage(topic, payload, qos, publisher, done)
+        await self._queue.put(message)  # waits while the ingester is max_pending behind
+        if self._closed:  # closed while this waited for room: nobody will take it
+            self._fail_queued()
+            message.fail()
         if done is not None:
             await done
 
@@ -93,12 +97,18 @@ class LocalInbox:
         if wait_s is None:
             return await self._queue.get()
         try:
-            return await asyncio.wait_for(self._queue.get(), wait_s)
+            # not asyncio.wait_for: on 3.11 it can swallow a cancellation that arrives as
+            # the item does, and then a stopping ingester keeps waiting here for ever
+            async with asyncio.timeout(wait_s):
+                return await self._queue.get()
         except TimeoutError:
             return None
 
     def close(self) -> None:
         """Refuse new messages and fail the queued ones (they were never acked)."""
         self._closed = True
+        self._fail_queued()
+
+    def _fail_queued(self) -> None:
         while not self._queue.empty():
             self._queue.get_nowait().fail()

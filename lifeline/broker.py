@@ -46,6 +46,8 @@ __all__ = ["BrokerAuth", "InboundGate", "broker_config", "main", "serve"]
 
 log = logging.getLogger(__name__)
 
+_SHUTDOWN_S = 5.0
+
 
 class InboundGate(Protocol):
     """Takes inbound contract messages inside the broker's publish handling."""
@@ -132,6 +134,7 @@ def _gated_broker(config: dict[str, Any], gate: InboundGate) -> Any:
         async def _initialize_client_session(self, *args: Any) -> Any:
             handler, session = await super()._initialize_client_session(*args)
             handle_publish = handler.handle_publish
+            refused = [0]  # messages of this connection the gate could not take
 
             async def gated(packet: Any) -> None:
                 topic, data = packet.topic_name, packet.data
@@ -146,12 +149,14 @@ def _gated_broker(config: dict[str, Any], gate: InboundGate) -> Any:
                     try:
                         await gate.deliver(topic, bytes(data), packet.qos or 0, client.username)
                     except Exception as err:
-                        log.warning(
-                            "broker_ingest_refused",
-                            extra={"client_id": client.client_id, "error": repr(err)},
-                        )
-                        if handler.writer is not None:  # no PUBACK: the session resends
-                            await handler.writer.close()
+                        refused[0] += 1
+                        if refused[0] == 1:  # one line per connection, not per message
+                            log.warning(
+                                "broker_ingest_refused",
+                                extra={"client_id": client.client_id, "error": repr(err)},
+                            )
+                            if handler.writer is not None:  # no PUBACK: the session resends
+                                await handler.writer.close()
                         return
                 await handle_publish(packet)
 
@@ -194,8 +199,11 @@ async def serve(
     try:
         await stop.wait()
     finally:
-        with contextlib.suppress(Exception):
-            await broker.shutdown()
+        try:
+            # amqtt waits for its client tasks; never let a stuck client hold the stop
+            await asyncio.wait_for(asyncio.shield(broker.shutdown()), _SHUTDOWN_S)
+        except Exception as err:
+            log.warning("broker_shutdown_incomplete", extra={"error": repr(err)})
         log.info("broker_stopped")
 
 

@@ -226,26 +226,61 @@ class _Closables:
                 await close()
 
 
+def _awaiting(task: asyncio.Task[Any]) -> list[str]:
+    """Where a task waits: its chain of awaited coroutines, innermost last."""
+    chain: list[str] = []
+    awaited: Any = task.get_coro()
+    while awaited is not None and len(chain) < 16:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:
+            chain.append(type(awaited).__name__)
+            break
+        chain.append(f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return chain
+
+
+_STOP_GRACE_S = 8.0  # a stop never waits longer for a job (systemd/docker allow 10 s)
+
+
 async def _run_until_stopped(
     stop: asyncio.Event,
     jobs: dict[str, Coroutine[Any, Any, None]],
     server: _QuietServer | None = None,
     after_start: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Run ``jobs`` (and the API server) until a signal; any job crashing stops all."""
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(job, name=name) for name, job in jobs.items()]
-        if server is not None:
-            api_task = group.create_task(server.serve(), name="api")
+    """Run ``jobs`` (and the API server) until a signal or until any job ends (a crash
+    stops all); then cancel them all and wait at most ``_STOP_GRACE_S`` seconds. A job
+    still running after that is logged by name with where it waits, and left behind:
+    the process exits anyway."""
+    tasks = {asyncio.create_task(job, name=name): name for name, job in jobs.items()}
+    if server is not None:
+        tasks[asyncio.create_task(server.serve(), name="api")] = "api"
+    stopping = asyncio.create_task(stop.wait(), name="signal")
+    failed: BaseException | None = None
+    try:
         if after_start is not None:
             await after_start()
-        await stop.wait()
+        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in (t for t in tasks if t in done):
+            if not task.cancelled() and task.exception() is not None:
+                failed = task.exception()
+                log.error("job_failed", extra={"job": tasks[task], "error": repr(failed)})
         log.info("lifeline_stopping")
-        for task in tasks:
-            task.cancel()
+    finally:
+        stopping.cancel()
         if server is not None:
             server.should_exit = True
-            await api_task
+        for task, name in tasks.items():
+            if name != "api":
+                task.cancel()
+        _, pending = await asyncio.wait(tasks, timeout=_STOP_GRACE_S) if tasks else (set(), set())
+        for task in pending:
+            log.warning(
+                "job_did_not_stop", extra={"job": tasks[task], "waiting_at": _awaiting(task)}
+            )
+    if failed is not None:
+        raise failed
 
 
 def _background(store: TelemetryStore) -> dict[str, Coroutine[Any, Any, None]]:

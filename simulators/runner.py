@@ -315,7 +315,9 @@ async def run_simulation(
     simulation = Simulation(registry, config, clock, specs)
     if publisher is not None:
         return await simulation.run(publisher)
-    async with MqttPublisher(_broker_address(settings), client_id=None) as mqtt:
+    # A wide window: a broker that acknowledges only durable records (the embedded one,
+    # or Mosquitto behind a slow ingester) holds each PUBACK for a batch round trip.
+    async with MqttPublisher(_broker_address(settings), client_id=None, max_inflight=1000) as mqtt:
         return await simulation.run(mqtt)
 
 
