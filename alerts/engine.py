@@ -30,6 +30,7 @@ import msgspec
 
 from alerts import anomaly, deadman, events, lifecycle, stuck, threshold
 from alerts.detector_registry import AnyDetector, build_detector
+from alerts.durable import save_until_stored
 from alerts.evaluation import Evaluation, combine
 from alerts.feed_clock import FeedClocks
 from alerts.metrics import AlertMetrics
@@ -251,13 +252,21 @@ class AlertEngine:
     # ------------------------------------------------------------------ ingest sink
 
     async def accept(self, records: Sequence[Record]) -> None:
-        """Evaluate records in event-time order. Raises if the store fails (the caller
-        retries; records already applied are then ignored as not newer)."""
+        """Evaluate records in event-time order; returns once every resulting transition
+        is stored (a busy alert store is waited for, alerts/durable.py). A record whose
+        evaluation raises (a bug) is logged and counted, and the others go on."""
         if not records:
             return
         async with self._lock:
             for record in sorted(records, key=lambda r: r.ts_ms):
-                await self._evaluate(record)
+                try:
+                    await self._evaluate(record)
+                except Exception:
+                    self._metrics.evaluation_failures.inc()
+                    log.exception(
+                        "alert_evaluation_failed",
+                        extra={"source_id": record.source_id, "ts_ms": record.ts_ms},
+                    )
                 if record.ts_ms > self._states.watermark_ms:
                     self._states.watermark_ms = record.ts_ms
                     self._watermark_wall_ms = self._clock.now_ms()
@@ -561,9 +570,15 @@ class AlertEngine:
             return
         await self._commit(key, updated, maybe_entry, notify=updated.state not in _QUIET)
 
-    async def _commit(self, key: Key, alert: Alert, entry: AuditEntry, *, notify: bool) -> Alert:
-        """Save a transition, track the alert, then notify."""
-        saved = await self._store.save(alert, entry)
+    async def _commit(
+        self, key: Key, alert: Alert, entry: AuditEntry, *, notify: bool, operator: bool = False
+    ) -> Alert:
+        """Save a transition, track the alert, then notify. Transitions of the data path
+        are retried until stored (alerts/durable.py); an ``operator`` action fails fast."""
+        if operator:
+            saved = await self._store.save(alert, entry)
+        else:
+            saved = await save_until_stored(self._store, alert, entry, self._metrics)
         self._dirty.discard(key)
         self._metrics.transitions.labels(entry.action).inc()
         if saved.state in OPEN_STATES:
@@ -617,7 +632,7 @@ class AlertEngine:
             alert = self._open.get(key)
             self._dirty.discard(key)
             if alert is not None:
-                saved = await self._store.save(alert, None)
+                saved = await save_until_stored(self._store, alert, None, self._metrics)
                 self._remember(saved)
 
     async def _save_snapshot(self) -> None:
@@ -668,7 +683,7 @@ class AlertEngine:
             )
             if new.state is AlertState.CLOSED and alert.condition_active:
                 self._states.closed_active.setdefault(alert.rule, set()).add(alert.source_id)
-            return await self._commit(key, new, entry, notify=True)
+            return await self._commit(key, new, entry, notify=True, operator=True)
 
     def _transition(
         self,
