@@ -30,9 +30,9 @@ from typing import Protocol
 import msgspec
 
 from ingest.config import RetryConfig
-from ingest.decode import Decoded, decode_message
+from ingest.decode import Decoded, Rejection, decode_message
 from ingest.metrics import IngestMetrics
-from lifeline.payloads import Reject
+from lifeline.payloads import Reject, RejectReason
 from lifeline.ports import Clock, DeadLetter, DeadLetterStore, TelemetryStore
 from lifeline.records import Record
 from lifeline.registry import Registry
@@ -219,6 +219,17 @@ class Pipeline:
         ]
 
 
+# Contract v1.1: an oversized payload is dead-lettered only up to its first 4 KiB (its
+# real size is in the detail), so a flood of huge payloads cannot fill the alert database.
+OVERSIZED_KEPT_BYTES = 4096
+
+
+def _kept(rejection: Rejection) -> bytes:
+    if rejection.reason is RejectReason.OVERSIZED:
+        return rejection.raw[:OVERSIZED_KEPT_BYTES]
+    return rejection.raw
+
+
 def _dead_letters(message: Received) -> list[DeadLetter]:
     return [
         DeadLetter(
@@ -228,7 +239,7 @@ def _dead_letters(message: Received) -> list[DeadLetter]:
             reason=rejection.reason.value,
             detail=rejection.detail,
             index=rejection.index,
-            payload=rejection.raw,
+            payload=_kept(rejection),
         )
         for rejection in message.decoded.rejects
     ]
