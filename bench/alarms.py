@@ -17,6 +17,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 import httpx
@@ -25,7 +26,7 @@ import msgspec
 from bench.api_auth import api_headers
 from bench.load import Kind, Tally, alarm_payload
 from lifeline.mqtt import BrokerAddress
-from simulators.publish import MqttPublisher
+from simulators.publish import MqttPublisher, Publisher
 
 __all__ = ["AlarmInjector", "AlarmVerdict", "AlertWatcher", "percentiles"]
 
@@ -113,9 +114,17 @@ class AlarmInjector:
     rate: float = 4.0
     sent: dict[str, float] = field(default_factory=dict)  # channel -> monotonic
     tally: Tally = field(default_factory=Tally)
+    # how to publish; None: one anonymous connection to ``broker`` (as each utility: the
+    # bench passes bench.publisher.RoutedPublisher)
+    connect: Callable[[], AbstractAsyncContextManager[Publisher]] | None = None
+
+    def _publisher(self) -> AbstractAsyncContextManager[Publisher]:
+        if self.connect is not None:
+            return self.connect()
+        return MqttPublisher(self.broker, client_id="bench-alarms", max_inflight=50)
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with MqttPublisher(self.broker, client_id="bench-alarms", max_inflight=50) as pub:
+        async with self._publisher() as pub:
             for channel in self.channels:
                 if stop.is_set():
                     break

@@ -6,9 +6,18 @@ passes when nothing published is lost or stored twice (counts and checksums per 
 every injected alarm has exactly one alert, and its own check holds (rejects counted
 exactly, a health signal seen). ``short`` is the test-suite form (about 15 s of load).
 
+The issue-10 drills run each fault on both brokers (``-embedded``: ``lifeline up``'s
+in-process amqtt; ``-mosquitto``: a real Mosquitto) and as a utility would
+(``StackOptions(accounts=True)``: no development mode, accounts from ``lifeline
+accounts``, each utility publishing its own devices over a persistent session).
+
 | drill | fault |
 |---|---|
 | broker-restart | Mosquitto stopped and started again mid-stream |
+| broker-restart-embedded | ``lifeline up`` (its broker) SIGTERMed and started again |
+| publisher-disconnect-B | publishers drop their connections right after their PUBACKs, repeatedly |
+| kill-up-B | SIGKILL of ``lifeline up``; restarted; publishers resend what was not acked |
+| alert-store-locked-B | ``lifeline.db`` held by ``BEGIN EXCLUSIVE`` elsewhere (90 s; short 15 s) |
 | store-outage | InfluxDB stopped mid-stream; the spool takes over, replays after |
 | kill-ingest | SIGKILL of ``lifeline ingest``; restarted; the session redelivers |
 | kill-rules | SIGKILL of ``lifeline rules`` while alarms arrive; restarted |
@@ -21,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -133,6 +144,140 @@ def _kill(name: str, at_s: float, down_s: float) -> Callable[[Stack, bool], Faul
     return make
 
 
+_SIGTERM_GRACE_S = 30.0  # then it is SIGKILLed, and the drill reports it did not stop
+
+
+def _graceful_restart(name: str, at_s: float) -> Callable[[Stack, bool], Fault]:
+    """SIGTERM of ``name`` (it shuts down cleanly), started again at once."""
+
+    def make(stack: Stack, short: bool) -> Fault:
+        async def fault(context: FaultContext) -> None:
+            await context.at(at_s)
+            context.begin()
+            exited = await asyncio.to_thread(stack.kill, name, signal.SIGTERM, _SIGTERM_GRACE_S)
+            stopped_s = time.monotonic() - context.window[0]
+            context.counts["exited_on_sigterm"] = int(exited)
+            await asyncio.to_thread(stack.restart, name)
+            context.end()
+            how = (
+                "exited" if exited else f"had not exited after {_SIGTERM_GRACE_S:.0f} s (SIGKILLed)"
+            )
+            context.notes.append(
+                f"{name} SIGTERMed: {how} after {stopped_s:.1f} s; started again, ready after "
+                f"{time.monotonic() - context.window[0]:.1f} s"
+            )
+
+        return fault
+
+    return make
+
+
+def _stopped_cleanly(result: RunResult, context: FaultContext) -> list[str]:
+    if not context.counts.get("exited_on_sigterm"):
+        return [f"lifeline up did not exit within {_SIGTERM_GRACE_S:.0f} s of SIGTERM"]
+    return _resent(result, context)
+
+
+def _churn(stack: Stack, short: bool) -> Fault:
+    """The publishers drop their connections themselves (``RunOptions.drop_every_s``);
+    the fault only marks the window, from the first drop to the end of the stream."""
+
+    async def fault(context: FaultContext) -> None:
+        await context.at(1.0)
+        context.begin()
+        await context.at(_CHURN_S[short])
+        context.end()
+
+    return fault
+
+
+_CHURN_S = {True: 12.0, False: 60.0}  # load duration, short and long
+_DROP_EVERY_S = {True: 1.5, False: 3.0}
+
+
+def _churn_load(short: bool) -> RunOptions:
+    return replace(_load(1000.0, 12.0, 60.0)(short), drop_every_s=_DROP_EVERY_S[short])
+
+
+def _dropped(result: RunResult, context: FaultContext) -> list[str]:
+    least = int(_CHURN_S[True] / _DROP_EVERY_S[True]) // 2
+    if result.publisher_drops < least:
+        return [f"publishers dropped their connections {result.publisher_drops} times only"]
+    return []
+
+
+def _resent(result: RunResult, context: FaultContext) -> list[str]:
+    """The publishers saw the broker go away and reconnected (the embedded broker dies
+    with ``lifeline up``)."""
+    if result.publisher_reconnects == 0:
+        return ["no publisher reconnected: the fault did not reach the publishers"]
+    return []
+
+
+# Another process holds lifeline.db (alerts, registry, dead letters) in an exclusive
+# transaction: every alert-store write waits. The old engine gave up after 5 attempts of a
+# 10 s busy timeout (~53 s); the long form holds 90 s, the short form 15 s (CI time),
+# which still outlasts a 10 s busy timeout.
+_LOCK_S = {True: 15.0, False: 90.0}
+_LOCK_AT_S = 3.0
+_LOCK_SCRIPT = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+print("released", flush=True)
+"""
+
+
+def _locked_load(short: bool) -> RunOptions:
+    return _load(1000.0, _LOCK_AT_S + _LOCK_S[True] + 6.0, _LOCK_AT_S + _LOCK_S[False] + 20.0)(
+        short
+    )
+
+
+def _alert_store_locked(stack: Stack, short: bool) -> Fault:
+    async def fault(context: FaultContext) -> None:
+        await context.at(_LOCK_AT_S)
+        hold = _LOCK_S[short]
+        holder = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _LOCK_SCRIPT,
+            str(stack.data_dir / "lifeline.db"),
+            str(hold),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert holder.stdout is not None
+        try:
+            if (await holder.stdout.readline()).strip() != b"locked":
+                raise RuntimeError("the lock holder could not take lifeline.db")
+            context.begin()
+            released = (await holder.stdout.readline()).strip() == b"released"
+            await asyncio.wait_for(holder.wait(), 30)
+        finally:
+            if holder.returncode is None:
+                holder.kill()
+                await holder.wait()
+        context.end()
+        held = context.window[1] - context.window[0]
+        context.counts["lock_released"] = int(released and holder.returncode == 0)
+        context.counts["lock_held_ms"] = int(held * 1000)
+        context.notes.append(f"lifeline.db held by BEGIN EXCLUSIVE for {held:.1f} s")
+
+    return fault
+
+
+def _lock_held(result: RunResult, context: FaultContext) -> list[str]:
+    problems = []
+    if not context.counts.get("lock_released"):
+        problems.append("the lock holder did not hold and release lifeline.db")
+    if not result.latency_in_fault_ms:
+        problems.append("no alarm was injected while lifeline.db was locked")
+    return problems
+
+
 _FLOOD_RATE = 1000.0  # malformed messages per second
 
 
@@ -203,15 +348,68 @@ def _health_signal(result: RunResult, context: FaultContext) -> list[str]:
     return problems
 
 
+def _on_both_brokers(
+    name: str,
+    summary: str,
+    load: Callable[[bool], RunOptions],
+    fault: Callable[[Stack, bool], Fault],
+    check: Check = _no_check,
+    embedded_check: Check | None = None,
+) -> tuple[Drill, ...]:
+    """``NAME-embedded`` and ``NAME-mosquitto``, both run as a utility would (accounts)."""
+    return tuple(
+        Drill(
+            f"{name}-{broker}",
+            f"{summary} ({'embedded broker' if broker == 'embedded' else 'Mosquitto'})",
+            StackOptions(Path(), broker=broker, meters=_METERS, accounts=True),
+            load,
+            fault,
+            (embedded_check or check) if broker == "embedded" else check,
+        )
+        for broker in ("embedded", "mosquitto")
+    )
+
+
 DRILLS: dict[str, Drill] = {
     d.name: d
     for d in (
         Drill(
             "broker-restart",
             "Mosquitto restarted mid-stream",
-            StackOptions(Path(), meters=_METERS),
+            StackOptions(Path(), meters=_METERS, accounts=True),
             _load(1000.0, 12.0, 60.0),
             _broker_restart,
+        ),
+        Drill(
+            "broker-restart-embedded",
+            "lifeline up (and its in-process broker) SIGTERMed and started again mid-stream",
+            StackOptions(Path(), broker="embedded", meters=_METERS, accounts=True),
+            _load(1000.0, 12.0, 60.0),
+            _graceful_restart("up", 4.0),
+            _stopped_cleanly,
+        ),
+        *_on_both_brokers(
+            "publisher-disconnect",
+            "publishers drop their connections right after their PUBACKs and reconnect, "
+            "every 3 s (short: 1.5 s)",
+            _churn_load,
+            _churn,
+            _dropped,
+        ),
+        *_on_both_brokers(
+            "kill-up",
+            "SIGKILL of lifeline up mid-stream, restarted; publishers resend what was not acked",
+            _load(1000.0, 12.0, 60.0),
+            _kill("up", 4.0, 1.0),
+            embedded_check=_resent,
+        ),
+        *_on_both_brokers(
+            "alert-store-locked",
+            "lifeline.db held by BEGIN EXCLUSIVE from another process for 90 s (short: 15 s) "
+            "while alarms arrive",
+            _locked_load,
+            _alert_store_locked,
+            _lock_held,
         ),
         Drill(
             "store-outage",

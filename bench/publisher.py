@@ -7,7 +7,14 @@ connections with a window of ``window`` unacknowledged messages each. A
 :class:`RatePlan` paces the records (``None`` = as fast as it goes); a shared counter
 reports progress; at the end every message is acknowledged by the broker (the
 publisher re-sends what a broken connection lost) and the worker returns its
-:class:`bench.load.Tally`.
+:class:`bench.load.Tally`. So the tally counts exactly the PUBACKed messages, and a
+record the store lacks was acknowledged and lost.
+
+With :class:`Accounts` a worker publishes as the utilities do: each topic over a
+connection logged in with its owner's own account (one persistent-session connection,
+fixed client id, per utility), which the broker's ACL checks. ``drop_every_s`` makes the
+worker wait for every PUBACK and then drop its connections abruptly (socket closed, no
+DISCONNECT) and reconnect, again and again: the publisher-disconnect drills.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ import contextlib
 import math
 import multiprocessing
 import multiprocessing.synchronize
+import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
@@ -26,9 +35,18 @@ import msgspec
 
 from bench.load import LoadGenerator, Mix, Tally, Traffic
 from lifeline.mqtt import BrokerAddress
+from lifeline.registry import Registry
+from lifeline.topics import gas_event_topic, gas_reading_topic, meter_reading_topic, station_topic
 from simulators.publish import MqttPublisher
 
-__all__ = ["PublishJob", "PublisherPool", "RatePlan"]
+__all__ = [
+    "Accounts",
+    "GatewayPublisher",
+    "PublishJob",
+    "PublisherPool",
+    "RatePlan",
+    "RoutedPublisher",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +79,103 @@ class RatePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class Accounts:
+    """Publishing as the utilities do: each topic as its owner, with the owner's account."""
+
+    addresses: dict[str, BrokerAddress]  # owner -> the broker, logged in as that owner
+    owners: dict[str, str]  # topic -> owner
+
+    @classmethod
+    def of(
+        cls, registry: Registry, broker: BrokerAddress, passwords: Mapping[str, str]
+    ) -> Accounts:
+        """Routes for the devices of the utilities in ``passwords`` (``{utility: password}``)."""
+        owners: dict[str, str] = {}
+        for channel in registry.channels.values():
+            owners[gas_reading_topic(channel.id)] = channel.owner
+            owners[gas_event_topic(channel.id)] = channel.owner
+        for station in registry.stations.values():
+            owner = registry.enterprises[station.enterprise_id].owner
+            owners[station_topic(station.enterprise_id, station.id)] = owner
+        for meter in registry.meters.values():
+            owners[meter_reading_topic(meter.id)] = meter.owner
+        addresses = {
+            name: replace(broker, username=name, password=password)
+            for name, password in passwords.items()
+        }
+        return cls(addresses, {t: o for t, o in owners.items() if o in addresses})
+
+    def address(self, topic: str) -> tuple[str, BrokerAddress]:
+        """The owner of ``topic`` and the broker address logged in as that owner."""
+        owner = self.owners.get(topic)
+        if owner is None:
+            raise KeyError(f"no account publishes {topic}: its owner is not in the accounts")
+        return owner, self.addresses[owner]
+
+
+class GatewayPublisher(MqttPublisher):
+    """:class:`MqttPublisher` that can drop its connection abruptly and come back."""
+
+    async def __aenter__(self) -> GatewayPublisher:
+        await super().__aenter__()
+        return self
+
+    async def drop(self) -> None:
+        """Wait for every PUBACK, close the socket without DISCONNECT, connect again."""
+        await self.flush()
+        client = self._client
+        sock = None if client is None else client._client.socket()
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        await self._disconnect()
+        await self._connect()
+
+
+@dataclass
+class RoutedPublisher:
+    """One :class:`GatewayPublisher` per utility (opened at its first message); ``async
+    with`` flushes and closes them all."""
+
+    accounts: Accounts
+    client_prefix: str
+    window: int = 500
+    timeout_s: float = 15.0
+    connections: dict[str, GatewayPublisher] = field(default_factory=dict)
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+    async def __aenter__(self) -> RoutedPublisher:
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.__aexit__(*exc)  # type: ignore[arg-type]
+
+    async def publish(self, topic: str, payload: bytes) -> None:
+        owner, address = self.accounts.address(topic)
+        publisher = self.connections.get(owner)
+        if publisher is None:
+            publisher = GatewayPublisher(
+                address,
+                client_id=f"{self.client_prefix}-{owner}",
+                max_inflight=self.window,
+                timeout_s=self.timeout_s,
+                clean_session=False,
+            )
+            await self._stack.enter_async_context(publisher)
+            self.connections[owner] = publisher
+        await publisher.publish(topic, payload)
+
+    async def drop(self) -> None:
+        await asyncio.gather(*(p.drop() for p in self.connections.values()))
+
+    @property
+    def reconnects(self) -> int:
+        """Reconnections after a failed publish (not counting :meth:`drop`)."""
+        return sum(p.reconnects for p in self.connections.values())
+
+
+@dataclass(frozen=True, slots=True)
 class PublishJob:
     broker: BrokerAddress
     traffic: Traffic
@@ -72,26 +187,67 @@ class PublishJob:
     connections: int = 2
     window: int = 500
     client_prefix: str = "bench-pub"
+    accounts: Accounts | None = None  # publish as the utilities (one connection each)
+    drop_every_s: float | None = None  # drop every connection abruptly this often
+
+
+@dataclass(slots=True)
+class WorkerCounters:
+    """Shared with the parent: records published, deliberate drops, reconnects."""
+
+    records: Synchronized[int]
+    drops: Synchronized[int]
+    reconnects: Synchronized[int]
+
+
+class _Connections:
+    """A worker's connections: round-robin anonymous ones, or one per utility."""
+
+    def __init__(self, job: PublishJob, stack: contextlib.AsyncExitStack) -> None:
+        self._job = job
+        self._stack = stack
+        self._plain: list[GatewayPublisher] = []
+        self._routed: RoutedPublisher | None = None
+
+    async def open(self) -> None:
+        job = self._job
+        prefix = f"{job.client_prefix}-{job.worker}"
+        if job.accounts is not None:
+            routed = RoutedPublisher(job.accounts, prefix, job.window)
+            self._routed = await self._stack.enter_async_context(routed)
+            return
+        for c in range(job.connections):
+            publisher = GatewayPublisher(
+                job.broker, client_id=f"{prefix}-{c}", max_inflight=job.window, timeout_s=15.0
+            )
+            self._plain.append(await self._stack.enter_async_context(publisher))
+
+    async def publish(self, n: int, topic: str, payload: bytes) -> None:
+        if self._routed is not None:
+            await self._routed.publish(topic, payload)
+        else:
+            await self._plain[n % len(self._plain)].publish(topic, payload)
+
+    async def drop(self) -> None:
+        if self._routed is not None:
+            await self._routed.drop()
+        await asyncio.gather(*(p.drop() for p in self._plain))
+
+    @property
+    def reconnects(self) -> int:
+        routed = 0 if self._routed is None else self._routed.reconnects
+        return routed + sum(p.reconnects for p in self._plain)
 
 
 async def _publish(
-    job: PublishJob, counter: Synchronized[int], stop: multiprocessing.synchronize.Event
+    job: PublishJob, counters: WorkerCounters, stop: multiprocessing.synchronize.Event
 ) -> Tally:
     tally = Tally()
     generator = LoadGenerator(job.traffic, job.mix, job.worker, job.workers)
     async with contextlib.AsyncExitStack() as stack:
-        publishers = [
-            await stack.enter_async_context(
-                MqttPublisher(
-                    job.broker,
-                    client_id=f"{job.client_prefix}-{job.worker}-{c}",
-                    max_inflight=job.window,
-                    timeout_s=15.0,
-                )
-            )
-            for c in range(job.connections)
-        ]
-        began = time.monotonic()
+        connections = _Connections(job, stack)
+        await connections.open()
+        began = last_drop = time.monotonic()
         records = 0
         for n, message in enumerate(generator):
             elapsed = time.monotonic() - began
@@ -100,27 +256,33 @@ async def _publish(
             while records >= job.plan.allowed(elapsed):
                 await asyncio.sleep(0.002)
                 elapsed = time.monotonic() - began
-            await publishers[n % len(publishers)].publish(message.topic, message.payload)
+            if job.drop_every_s is not None and time.monotonic() - last_drop >= job.drop_every_s:
+                await connections.drop()
+                last_drop = time.monotonic()
+                counters.drops.value += 1
+            await connections.publish(n, message.topic, message.payload)
             tally.add(message.kind, message.records, message.checksum)
             records += message.records
             if n % 64 == 0:
-                counter.value = records
+                counters.records.value = records
+                counters.reconnects.value = connections.reconnects
                 await asyncio.sleep(0)
-        counter.value = records
+        counters.records.value = records
         # leaving the stack flushes: every message is acknowledged by the broker
+    counters.reconnects.value = connections.reconnects
     return tally
 
 
 def worker_main(
     job: PublishJob,
-    counter: Synchronized[int],
+    counters: WorkerCounters,
     go: multiprocessing.synchronize.Event,
     stop: multiprocessing.synchronize.Event,
     results: multiprocessing.Queue[bytes],
 ) -> None:
     """Entry point of one publisher process."""
     go.wait()
-    tally = asyncio.run(_publish(job, counter, stop))
+    tally = asyncio.run(_publish(job, counters, stop))
     results.put(msgspec.msgpack.encode(tally))
 
 
@@ -132,7 +294,10 @@ class PublisherPool:
         self._go = context.Event()
         self._stop = context.Event()
         self._results: multiprocessing.Queue[bytes] = context.Queue()
-        self._counters: list[Synchronized[int]] = [context.Value("q", 0) for _ in jobs]
+        self._counters = [
+            WorkerCounters(context.Value("q", 0), context.Value("q", 0), context.Value("q", 0))
+            for _ in jobs
+        ]
         self._processes: list[Any] = [
             context.Process(
                 target=worker_main,
@@ -158,7 +323,17 @@ class PublisherPool:
     @property
     def published(self) -> int:
         """Records handed to the connections so far (acknowledged by the end)."""
-        return sum(counter.value for counter in self._counters)
+        return sum(counter.records.value for counter in self._counters)
+
+    @property
+    def drops(self) -> int:
+        """Deliberate abrupt disconnects (``drop_every_s``) so far."""
+        return sum(counter.drops.value for counter in self._counters)
+
+    @property
+    def reconnects(self) -> int:
+        """Reconnections after a failed publish (resending what was not acknowledged)."""
+        return sum(counter.reconnects.value for counter in self._counters)
 
     async def results(self, timeout_s: float = 300.0) -> Tally:
         """Wait for every worker; the merged tally of what they published."""

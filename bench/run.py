@@ -5,6 +5,10 @@ publisher processes, the alarm injector, the SSE watcher, the CPU/memory sampler
 the backlog probe; runs ``fault`` (a drill's action) alongside; waits until the store
 holds everything published (or stops growing); and returns a :class:`RunResult` with
 published / stored / lost / duplicated, checksums, alert latency and resources.
+
+A :class:`bench.stack.Target` with ``accounts`` is published to as the utilities do
+(each device by its owner's account, :class:`bench.publisher.Accounts`); the traffic
+then covers only those utilities' devices (stations of the listed heat utilities).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import math
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -24,11 +28,13 @@ import msgspec
 from bench.alarms import AlarmInjector, AlertWatcher
 from bench.load import DAY_MS, Kind, Mix, Tally, Traffic
 from bench.probes import Backlog, BacklogProbe, ProcessSampler, ProcessStats
-from bench.publisher import PublisherPool, PublishJob, RatePlan
+from bench.publisher import Accounts, PublisherPool, PublishJob, RatePlan, RoutedPublisher
 from bench.stack import Target
 from bench.store_probe import StoreProbe
+from lifeline.registry import Registry
 from lifeline.seed import generate_registry
 from lifeline.timeutil import now_ms
+from lifeline.topics import gas_reading_topic, meter_reading_topic
 
 __all__ = ["FaultContext", "RunOptions", "RunResult", "run_load"]
 
@@ -49,6 +55,7 @@ class RunOptions:
     registry_seed: int = 20230701
     drain_timeout_s: float = 120.0
     progress: bool = True
+    drop_every_s: float | None = None  # publishers drop their connections this often
 
 
 class RunResult(msgspec.Struct, kw_only=True):
@@ -74,6 +81,8 @@ class RunResult(msgspec.Struct, kw_only=True):
     processes: dict[str, ProcessStats]
     backlog: Backlog
     rejects: float
+    publisher_drops: int = 0  # deliberate abrupt disconnects (drop_every_s)
+    publisher_reconnects: int = 0  # reconnects after a failed publish (resends)
     notes: list[str] = msgspec.field(default_factory=list)
 
     @property
@@ -110,17 +119,25 @@ class FaultContext:
 Fault = Callable[[FaultContext], Awaitable[None]]
 
 
-def _traffic(options: RunOptions) -> Traffic:
-    registry = generate_registry(options.registry_seed, options.meters)
+def _traffic(options: RunOptions, registry: Registry, accounts: Accounts | None) -> Traffic:
     peak = max((r for _, r in options.plan.phases if r is not None), default=100_000.0)
     span_s = options.duration_s * peak / 1000 + 900  # gas/station ts advance 1 ms a record
     now = now_ms()
-    return Traffic.of(
+    traffic = Traffic.of(
         registry,
         base_ms=now - int(span_s * 1000),
         meter_base_ms=_local_midnight(now) - 34 * DAY_MS,
         alarm_channels=options.alarm_channels,
     )
+    if accounts is None:
+        return traffic
+    stations = tuple(
+        s for s in traffic.stations if registry.enterprises[s[0]].owner in accounts.addresses
+    )
+    if not stations or any(gas_reading_topic(c) not in accounts.owners for c in registry.channels):
+        raise ValueError("the accounts must cover every gas utility and some stations")
+    meters = tuple(m for m in traffic.meters if meter_reading_topic(m) in accounts.owners)
+    return replace(traffic, stations=stations, meters=meters)
 
 
 def _local_midnight(ms: int, utc_offset_ms: int = 8 * 3_600_000) -> int:
@@ -184,7 +201,11 @@ async def run_load(
 ) -> RunResult:
     """Run the load against ``target`` (see the module docstring)."""
     show = options.progress
-    traffic = _traffic(options)
+    registry = generate_registry(options.registry_seed, options.meters)
+    accounts = (
+        Accounts.of(registry, target.mqtt, dict(target.accounts)) if target.accounts else None
+    )
+    traffic = _traffic(options, registry, accounts)
     probe = StoreProbe(target.store_url)
     baseline = await probe.tally()
     jobs = [
@@ -198,6 +219,8 @@ async def run_load(
             plan=options.plan.share(options.publishers),
             connections=options.connections,
             window=options.window,
+            accounts=accounts,
+            drop_every_s=options.drop_every_s,
         )
         for w in range(options.publishers)
     ]
@@ -213,6 +236,7 @@ async def run_load(
         watcher,
         ts_now=lambda: traffic.base_ms + int(pool.published * non_meter) - 1000,
         rate=options.alarm_rate,
+        connect=None if accounts is None else lambda: RoutedPublisher(accounts, "bench-alarms", 50),
     )
     stop_alarms = asyncio.Event()
     context = FaultContext(started=time.monotonic())
@@ -230,7 +254,8 @@ async def run_load(
         pool.go()
         context.started = time.monotonic()
         await asyncio.sleep(1.0)  # publishers import and connect
-        tasks.append(asyncio.create_task(injector.run(stop_alarms)))
+        alarms = asyncio.create_task(injector.run(stop_alarms))
+        tasks.append(alarms)
         fault_task = asyncio.ensure_future(fault(context)) if fault is not None else None
         collecting = asyncio.create_task(pool.results(options.duration_s + 600))
         while not collecting.done():
@@ -245,9 +270,13 @@ async def run_load(
             await asyncio.wait({collecting}, timeout=1.0)
         published = collecting.result()
         publish_s = time.monotonic() - context.started
+        drops, reconnects = pool.drops, pool.reconnects
         stop_alarms.set()
         if fault_task is not None:
             await fault_task
+        # The injector counts an alarm once its publish call returns (which waits while a
+        # connection is down) and PUBACKs the rest on its way out: merge after that.
+        await asyncio.wait_for(alarms, options.drain_timeout_s + 60)
         published.merge(injector.tally)
         stored, drain_s = await _drain(
             probe, baseline, published.total, options.drain_timeout_s, show
@@ -282,6 +311,8 @@ async def run_load(
             "alarm_rate": options.alarm_rate,
             "store": target.store_url,
             "mqtt": f"{target.mqtt.host}:{target.mqtt.port}",
+            "publish_as": sorted(accounts.addresses) if accounts is not None else "anonymous",
+            "drop_every_s": options.drop_every_s,
         },
         duration_s=round(publish_s, 2),
         published=published,
@@ -302,7 +333,13 @@ async def run_load(
         processes=sampler.stats,
         backlog=backlog.backlog,
         rejects=rejects,
-        notes=context.notes,
+        publisher_drops=drops,
+        publisher_reconnects=reconnects,
+        notes=[
+            *context.notes,
+            f"publishers: {drops} abrupt disconnects, {reconnects} reconnects after a failed"
+            " publish (unacknowledged messages resent)",
+        ],
     )
 
 

@@ -10,16 +10,32 @@ or the embedded amqtt broker inside ``lifeline up``), InfluxDB when the store is
 
 ``kill``/``restart`` act on one process by name (``up``, ``api``, ``ingest-1``, ...,
 ``rules``), which the drills use; ``pids`` names every process for the CPU/memory probe.
+
+``accounts=True`` runs the stack as a utility does, outside development mode: the MQTT
+accounts are issued by ``lifeline accounts`` (once per bench process for a registry
+size, then copied into each stack's data directory, as issuing 140 accounts takes
+about 12 s), Mosquitto loads the generated ``passwd`` and ``acl`` and refuses anonymous
+clients, the Lifeline processes log in with the ``lifeline`` service account, the
+embedded broker loads its generated files, and :meth:`Stack.target` carries the
+passwords of the utilities the bench publishes for (:data:`PUBLISHING_UTILITIES`: every
+gas utility and the heat utilities owning the most stations), each publishing only its
+own devices. Without it (the default, for the benches) the brokers are anonymous and
+the embedded one runs in development mode.
 :class:`Target` instead points at a stack someone else runs (``--api``/``--mqtt-url``).
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +52,11 @@ from bench.services import (
     run_mosquitto,
 )
 from lifeline.mqtt import BrokerAddress, parse_mqtt_url
+from lifeline.seed import generate_registry
 
-__all__ = ["Stack", "StackOptions", "Target"]
+__all__ = ["PUBLISHING_HEAT_UTILITIES", "Stack", "StackOptions", "Target", "publishing_utilities"]
+
+PUBLISHING_HEAT_UTILITIES = 3  # the heat utilities with the most stations publish
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +70,7 @@ class StackOptions:
     spool_max_bytes: int | None = None
     env: tuple[tuple[str, str], ...] = ()  # extra LIFELINE_* settings
     profile: bool = False  # run each Lifeline process under cProfile (workdir/NAME.prof)
+    accounts: bool = False  # outside development mode, with `lifeline accounts` accounts
 
     @property
     def separate_roles(self) -> bool:
@@ -73,6 +93,7 @@ class Target:
     mqtt: BrokerAddress
     store_url: str  # sqlite:///PATH/telemetry.db or influx://HOST:PORT/DB
     metrics_urls: tuple[str, ...] = ()
+    accounts: tuple[tuple[str, str], ...] = ()  # (utility, password): publish as them
 
     @classmethod
     def external(cls, api_url: str, mqtt_url: str, store_url: str) -> Target:
@@ -99,14 +120,18 @@ class _Process:
                 stdin=subprocess.DEVNULL,
             )
 
-    def signal(self, sig: int) -> None:
+    def signal(self, sig: int, grace_s: float = 20.0) -> bool:
+        """Send ``sig`` and wait for the exit, SIGKILL after ``grace_s``; False when it
+        had to be SIGKILLed (it did not exit on its own)."""
         if self.popen is not None and self.popen.poll() is None:
             self.popen.send_signal(sig)
             try:
-                self.popen.wait(20)
+                self.popen.wait(grace_s)
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(5)
+                return sig == signal.SIGKILL
+        return True
 
 
 @dataclass
@@ -119,6 +144,7 @@ class Stack:
     api_port: int = field(default_factory=free_port)
     mqtt_port: int = field(default_factory=free_port)
     processes: dict[str, _Process] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)  # issued MQTT accounts
     _exit: ExitStack = field(default_factory=ExitStack)
 
     def __enter__(self) -> Stack:
@@ -168,7 +194,12 @@ class Stack:
             for p in self.processes.values()
             if p.ops_port is not None
         ]
-        return Target(self.api_url, self.mqtt, self.store_url, tuple(urls))
+        accounts = tuple(
+            (name, self.passwords[name])
+            for name in publishing_utilities(self.options.meters)
+            if self.passwords
+        )
+        return Target(self.api_url, self.mqtt, self.store_url, tuple(urls), accounts)
 
     def pids(self) -> dict[str, int]:
         """Every process of the system under test by name (services included)."""
@@ -191,8 +222,10 @@ class Stack:
 
     # ----------------------------------------------------------------- control
 
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        self.processes[name].signal(sig)
+    def kill(self, name: str, sig: int = signal.SIGKILL, grace_s: float = 20.0) -> bool:
+        """Signal ``name`` and wait for it to exit; False if it needed a SIGKILL after
+        ``grace_s``."""
+        return self.processes[name].signal(sig, grace_s)
 
     def restart(self, name: str, timeout_s: float = 60.0) -> None:
         """Start ``name`` again (after :meth:`kill`) and wait until it is ready."""
@@ -211,8 +244,21 @@ class Stack:
     def _start(self) -> None:
         options = self.options
         options.workdir.mkdir(parents=True, exist_ok=True)
+        extra = ""
+        if options.accounts:
+            self.passwords = _copy_accounts(options.meters, self.data_dir)
+            broker = self.data_dir / "broker"
+            extra = "\n".join(
+                [
+                    "allow_anonymous false",
+                    f"password_file {broker / 'passwd'}",
+                    f"acl_file {broker / 'acl'}",
+                ]
+            )
         if options.broker == "mosquitto":
-            self.mosquitto = self._exit.enter_context(run_mosquitto(options.workdir / "mosquitto"))
+            self.mosquitto = self._exit.enter_context(
+                run_mosquitto(options.workdir / "mosquitto", extra)
+            )
         if options.store == "influx":
             self.influx = self._exit.enter_context(run_influxdb(options.workdir / "influxdb"))
         env = self._env()
@@ -244,9 +290,14 @@ class Stack:
             **dict(options.env),
         }
         env.setdefault("LIFELINE_BOOTSTRAP_ADMIN_TOKEN", bootstrap_token())
+        if options.accounts:
+            env["LIFELINE_DEV_MODE"] = "0"
+            if self.mosquitto is not None:
+                env["LIFELINE_MQTT_USERNAME"] = "lifeline"
+                env["LIFELINE_MQTT_PASSWORD"] = self.passwords["lifeline"]
         if self.mosquitto is not None:
             env["LIFELINE_MQTT_URL"] = self.mosquitto.url
-        else:  # the embedded broker: the bench's publishers connect anonymously
+        elif not options.accounts:  # the embedded broker: the bench's publishers are anonymous
             env.setdefault("LIFELINE_DEV_MODE", "1")
         if options.spool_max_bytes is not None:
             env["LIFELINE_SPOOL_MAX_BYTES"] = str(options.spool_max_bytes)
@@ -276,3 +327,54 @@ class Stack:
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"{name} not healthy after {timeout_s}s:\n{self.log_tail(name)}")
+
+
+def publishing_utilities(meters: int) -> list[str]:
+    """The utilities a stack with accounts publishes for: every gas utility (they own the
+    channels and meters) and the :data:`PUBLISHING_HEAT_UTILITIES` heat utilities with
+    the most stations."""
+    registry = generate_registry(meters=meters)
+    gas = sorted({c.owner for c in registry.channels.values()})
+    stations = Counter(
+        registry.enterprises[s.enterprise_id].owner for s in registry.stations.values()
+    )
+    heat = sorted(stations, key=lambda owner: (-stations[owner], owner))
+    return gas + heat[:PUBLISHING_HEAT_UTILITIES]
+
+
+@functools.cache
+def _issued_accounts(meters: int) -> tuple[Path, tuple[tuple[str, str], ...]]:
+    """Run ``lifeline accounts`` once for a registry of ``meters`` meters: the data
+    directory it wrote (registry and broker files) and the passwords it printed."""
+    data_dir = Path(tempfile.mkdtemp(prefix="lifeline-bench-accounts-"))
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    env = {
+        **os.environ,
+        "LIFELINE_DEMO_METERS": str(meters),
+        "LIFELINE_DEV_MODE": "0",
+        "LIFELINE_LOG_LEVEL": "WARNING",
+    }
+    issued = subprocess.run(
+        [sys.executable, "-m", "lifeline.cli", "accounts", "--data-dir", str(data_dir)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    passwords = tuple(
+        (fields[0], fields[2])
+        for fields in (line.split("\t") for line in issued.stdout.splitlines())
+        if len(fields) == 3
+    )
+    return data_dir, passwords
+
+
+def _copy_accounts(meters: int, data_dir: Path) -> dict[str, str]:
+    """A fresh data directory holding the issued accounts; ``{account: password}``."""
+    source, passwords = _issued_accounts(meters)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / "broker", data_dir / "broker", dirs_exist_ok=True)
+    for db in source.glob("lifeline.db*"):
+        shutil.copy2(db, data_dir / db.name)
+    return dict(passwords)

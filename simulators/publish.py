@@ -50,6 +50,7 @@ class MqttPublisher:
         max_inflight: int = 200,
         timeout_s: float = 10.0,
         max_backoff_s: float = 10.0,
+        clean_session: bool = True,
     ) -> None:
         if max_inflight < 1:
             raise ValueError("max_inflight must be at least 1")
@@ -58,6 +59,7 @@ class MqttPublisher:
         self._max_inflight = max_inflight
         self._timeout_s = timeout_s
         self._max_backoff_s = max_backoff_s
+        self._clean_session = clean_session  # False: a persistent session, as a gateway keeps
         self._client: aiomqtt.Client | None = None
         self._inflight: dict[asyncio.Task[None], tuple[str, bytes]] = {}
         self.published = 0
@@ -132,7 +134,7 @@ class MqttPublisher:
         while True:
             client = self._address.client(
                 self._client_id,
-                clean_session=True,
+                clean_session=self._clean_session,
                 max_inflight_messages=self._max_inflight,
                 timeout=self._timeout_s,
             )
