@@ -194,6 +194,8 @@ def _api_server(app: Any, settings: Settings, port: int | None = None) -> _Quiet
             port=settings.api_port if port is None else port,
             log_config=None,
             access_log=False,
+            # open live streams (SSE) would otherwise hold a stop for ever
+            timeout_graceful_shutdown=3,
             lifespan="on",
         )
     )
