@@ -18,8 +18,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.auth.guard import authorize
-from api.auth.ratelimit import LoginLimiter
 from api.deps import ApiDeps
+from api.http.accesslog import AccessLogMiddleware
+from api.http.bodylimit import BodyLimitMiddleware
+from api.http.headers import SecurityHeadersMiddleware
 from api.metrics import MetricsMiddleware
 from api.routes import (
     API_PREFIX,
@@ -78,8 +80,11 @@ def create_app(deps: ApiDeps) -> FastAPI:
         ),
     )
     app.state.deps = deps
-    app.state.login_limiter = LoginLimiter(deps.auth_options.login_failures_per_minute)
     app.add_middleware(MetricsMiddleware)
+    # outermost last: the access log sees every answer, the 413s and the headers included
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(TransitionError, _conflict)
     app.add_exception_handler(UnavailableError, _unavailable)

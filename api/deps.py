@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Query, Request
 
 from alerts.rules import RuleSet, load_rules
+from lifeline.identity import LoginPolicy
 from lifeline.payloads import AlertEvent
 from lifeline.ports import (
     AlertActions,
@@ -84,6 +85,12 @@ class AuthOptions:
     session_ms: int = 12 * 3600 * 1000
     login_failures_per_minute: int = 5
     now_ms: Callable[[], int] = now_ms
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        """Password checks per (client address, user name): this many a minute, the
+        window doubling (to 1 h) after each window that filled up."""
+        return LoginPolicy(limit=self.login_failures_per_minute)
 
 
 @dataclass(frozen=True, slots=True)

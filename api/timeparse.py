@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "LOCAL_TZ",
     "MAX_BUCKETS",
+    "MAX_INSTANT_MS",
+    "MAX_STEP_MS",
+    "MIN_INSTANT_MS",
     "NICE_STEPS_MS",
     "TARGET_BUCKETS",
     "auto_step",
@@ -42,31 +45,58 @@ NICE_STEPS_MS: Final = (
     1 * _D, 2 * _D, 7 * _D,
 )  # fmt: skip
 _UNITS: Final = {"ms": 1, "s": _S, "m": _M, "h": _H, "d": _D}
-_STEP = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
+_STEP = re.compile(r"^(\d{1,15})(ms|s|m|h|d)?$")
+_DIGITS: Final = 15  # epoch ms of any accepted instant has at most 14 digits
+
+MIN_INSTANT_MS: Final = 0  # 1970-01-01T00:00:00Z
+MAX_INSTANT_MS: Final = 4_102_444_800_000  # 2100-01-01T00:00:00Z (exclusive)
+MAX_STEP_MS: Final = 366 * _D
 
 
 def parse_instant(text: str) -> int:
-    """``2026-01-05T08:00:00+08:00`` / ``...Z`` or epoch milliseconds ``1767571200000``."""
+    """``2026-01-05T08:00:00+08:00`` / ``...Z`` or epoch milliseconds ``1767571200000``,
+    between 1970-01-01 and 2100-01-01 UTC (anything else is refused, never overflows)."""
     text = text.strip()
     if text.isdigit():
-        return int(text)
+        if len(text) > _DIGITS:
+            raise ValueError(f"{text[:20]!r}... is out of range ({_RANGE})")
+        return _bounded(int(text), text)
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is neither RFC 3339 nor epoch milliseconds") from None
+        raise ValueError(f"{text[:64]!r} is neither RFC 3339 nor epoch milliseconds") from None
     if parsed.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset (add Z or +08:00)")
-    return int(parsed.timestamp() * 1000)
+    try:
+        utc = parsed.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{text!r} is out of range ({_RANGE})") from None
+    return _bounded((utc - _EPOCH) // dt.timedelta(milliseconds=1), text)
+
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_RANGE: Final = "instants must lie in 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z"
+
+
+def _bounded(ms: int, text: str) -> int:
+    if not MIN_INSTANT_MS <= ms < MAX_INSTANT_MS:
+        raise ValueError(f"{text!r} is out of range ({_RANGE})")
+    return ms
 
 
 def parse_step(text: str) -> int:
-    """A positive step: milliseconds (``60000``) or a duration (``30s``, ``5m``, ``1h``, ``1d``)."""
+    """A positive step up to 366 days: milliseconds (``60000``) or a duration (``30s``,
+    ``5m``, ``1h``, ``1d``)."""
     match = _STEP.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"step {text!r} is not milliseconds or a duration like 5m")
+        raise ValueError(
+            f"step {text[:32]!r} is not milliseconds or a duration like 5m (at most 366d)"
+        )
     step = int(match.group(1)) * _UNITS[match.group(2) or "ms"]
     if step <= 0:
         raise ValueError("step must be positive")
+    if step > MAX_STEP_MS:
+        raise ValueError(f"step {text!r} is longer than 366 days")
     return step
 
 

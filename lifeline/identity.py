@@ -84,6 +84,26 @@ class AuditRecord(msgspec.Struct, frozen=True):
     id: int = 0
 
 
+class LoginPolicy(msgspec.Struct, frozen=True):
+    """Password checks allowed per (client address, user name): ``limit`` per window;
+    a window that filled up makes the next one twice as long, up to ``max_window_ms``."""
+
+    limit: int = 5
+    window_ms: int = 60_000
+    max_window_ms: int = 3_600_000
+
+
+class LoginGate(msgspec.Struct, frozen=True):
+    """The answer to "may this login's password be checked now?" (reserved if so).
+
+    ``first_refusal``: the first refusal of this window (audit it; later ones are
+    counted and summarised in one audit entry when the window ends)."""
+
+    allowed: bool
+    retry_after_ms: int = 0
+    first_refusal: bool = False
+
+
 class AuditQuery(msgspec.Struct, frozen=True):
     """Filters of the audit log; ``None`` means no filter. Newest first."""
 

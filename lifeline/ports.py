@@ -13,7 +13,14 @@ from typing import Protocol, runtime_checkable
 import msgspec
 
 from lifeline.alert import Alert, AlertAction, AlertQuery, AuditEntry
-from lifeline.identity import AuditQuery, AuditRecord, Credential, User
+from lifeline.identity import (
+    AuditQuery,
+    AuditRecord,
+    Credential,
+    LoginGate,
+    LoginPolicy,
+    User,
+)
 from lifeline.payloads import AlertEvent
 from lifeline.records import Bucket, DeviceEvent, Point, Record
 from lifeline.registry import Registry
@@ -193,6 +200,17 @@ class AuthStore(Protocol):
 
     async def append_audit(self, record: AuditRecord) -> AuditRecord:
         """Append to the audit log; nothing can change or delete an entry afterwards."""
+        ...
+
+    async def reserve_login(
+        self, client: str, username: str, now_ms: int, policy: LoginPolicy
+    ) -> LoginGate:
+        """Atomically (across processes) check and reserve one password check for
+        (client, username); refusals are counted, not audited one by one."""
+        ...
+
+    async def login_succeeded(self, client: str, username: str) -> None:
+        """Forget the throttle of (client, username) after a correct password."""
         ...
 
     async def audit(self, query: AuditQuery) -> list[AuditRecord]:

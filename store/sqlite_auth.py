@@ -5,6 +5,10 @@
   revoking sets ``revoked_at_ms`` (rows are kept: who held which key stays traceable).
 - ``audit_log`` who did what, when and from where (logins, account and registry
   changes, alert actions). Triggers abort any UPDATE or DELETE: it can only grow.
+- ``login_throttle`` password checks per (client address, user name) in the current
+  window: reserved in one ``BEGIN IMMEDIATE`` transaction before a password is checked,
+  so the limit holds under concurrency and across API processes sharing the file.
+  Refusals are counted here; the store writes one summary audit entry per window.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any, Final
 import msgspec
 
 from lifeline.errors import ConflictError
-from lifeline.identity import AuditQuery, AuditRecord, Credential, User
+from lifeline.identity import AuditQuery, AuditRecord, Credential, LoginGate, LoginPolicy, User
 from store.sqlite_db import Migration, SqliteWorker, Synchronous, transaction
 
 __all__ = ["SqliteAuthStore"]
@@ -56,6 +60,17 @@ _MIGRATIONS: Final[tuple[Migration, ...]] = (
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
         """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    ),
+    (
+        """CREATE TABLE login_throttle (
+            client TEXT NOT NULL,
+            username TEXT NOT NULL,
+            window_ms INTEGER NOT NULL,
+            ends_at_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            refused INTEGER NOT NULL,
+            PRIMARY KEY (client, username)) WITHOUT ROWID""",
+        "CREATE INDEX login_throttle_by_end ON login_throttle(ends_at_ms)",
     ),
 )
 
@@ -100,6 +115,14 @@ class SqliteAuthStore:
 
     async def audit(self, query: AuditQuery) -> list[AuditRecord]:
         return await self._worker.run(_audit, query)
+
+    async def reserve_login(
+        self, client: str, username: str, now_ms: int, policy: LoginPolicy
+    ) -> LoginGate:
+        return await self._worker.run(_reserve_login, client, username, now_ms, policy)
+
+    async def login_succeeded(self, client: str, username: str) -> None:
+        await self._worker.run(_login_succeeded, client, username)
 
     async def close(self) -> None:
         await self._worker.close()
@@ -163,14 +186,18 @@ def _revoke(conn: sqlite3.Connection, credential_id: int, at_ms: int) -> Credent
 
 
 def _append_audit(conn: sqlite3.Connection, record: AuditRecord) -> AuditRecord:
+    with transaction(conn):
+        return _insert_audit(conn, record)
+
+
+def _insert_audit(conn: sqlite3.Connection, record: AuditRecord) -> AuditRecord:
     row = _row(record)
     del row["id"]
-    with transaction(conn):
-        (new_id,) = conn.execute(
-            f"INSERT INTO audit_log({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"
-            " RETURNING id",
-            row,
-        ).fetchone()
+    (new_id,) = conn.execute(
+        f"INSERT INTO audit_log({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"
+        " RETURNING id",
+        row,
+    ).fetchone()
     return msgspec.structs.replace(record, id=int(new_id))
 
 
@@ -196,3 +223,80 @@ def _audit(conn: sqlite3.Connection, query: AuditQuery) -> list[AuditRecord]:
         msgspec.convert(dict(zip(_AUDIT_FIELDS, r, strict=True)), AuditRecord, strict=False)
         for r in rows
     ]
+
+
+def _reserve_login(
+    conn: sqlite3.Connection, client: str, username: str, now_ms: int, policy: LoginPolicy
+) -> LoginGate:
+    with transaction(conn):
+        _forget_stale(conn, now_ms, policy)
+        row = conn.execute(
+            "SELECT window_ms, ends_at_ms, attempts, refused FROM login_throttle"
+            " WHERE client = ? AND username = ?",
+            (client, username),
+        ).fetchone()
+        if row is None or now_ms >= row[1]:
+            window = policy.window_ms
+            if row is not None:
+                _summarise_refusals(conn, client, username, int(row[3]), now_ms)
+                if row[2] >= policy.limit:  # the last window filled up: back off
+                    window = min(int(row[0]) * 2, policy.max_window_ms)
+            conn.execute(
+                "INSERT OR REPLACE INTO login_throttle"
+                " (client, username, window_ms, ends_at_ms, attempts, refused)"
+                " VALUES (?, ?, ?, ?, 1, 0)",
+                (client, username, window, now_ms + window),
+            )
+            return LoginGate(allowed=True)
+        _, ends_at_ms, attempts, refused = (int(v) for v in row)
+        if attempts < policy.limit:
+            conn.execute(
+                "UPDATE login_throttle SET attempts = attempts + 1"
+                " WHERE client = ? AND username = ?",
+                (client, username),
+            )
+            return LoginGate(allowed=True)
+        conn.execute(
+            "UPDATE login_throttle SET refused = refused + 1 WHERE client = ? AND username = ?",
+            (client, username),
+        )
+        return LoginGate(False, retry_after_ms=ends_at_ms - now_ms, first_refusal=refused == 0)
+
+
+def _forget_stale(conn: sqlite3.Connection, now_ms: int, policy: LoginPolicy) -> None:
+    """Drop throttles idle for longer than the longest window (their backoff is over)."""
+    stale = conn.execute(
+        "DELETE FROM login_throttle WHERE ends_at_ms < ? RETURNING client, username, refused",
+        (now_ms - policy.max_window_ms,),
+    ).fetchall()
+    for client, username, refused in stale:
+        _summarise_refusals(conn, client, username, int(refused), now_ms)
+
+
+def _summarise_refusals(
+    conn: sqlite3.Connection, client: str, username: str, refused: int, now_ms: int
+) -> None:
+    """One audit entry for the refusals of a whole window (the first is audited as it
+    happens, so only windows with more than one need a summary)."""
+    if refused <= 1:
+        return
+    _insert_audit(
+        conn,
+        AuditRecord(
+            at_ms=now_ms,
+            actor=username,
+            kind="login",
+            action="login",
+            outcome="denied",
+            client_ip=client or None,
+            detail=f"{refused} logins refused while rate limited (one window)",
+        ),
+    )
+
+
+def _login_succeeded(conn: sqlite3.Connection, client: str, username: str) -> None:
+    """A window with refusals had no check left, so nothing here awaits a summary."""
+    with transaction(conn):
+        conn.execute(
+            "DELETE FROM login_throttle WHERE client = ? AND username = ?", (client, username)
+        )

@@ -1,15 +1,21 @@
 """``/api/v1/auth``: log in (user name + password → expiring bearer token), log out,
-who am I. Every login, failed or not, is in the audit log."""
+who am I.
+
+A password is checked only after the auth store reserved one check for (client address,
+user name) — atomically, across API processes — so at most ``login_failures_per_minute``
+are checked per window and a stranger hammering a name locks out only himself. Every
+checked login is in the audit log; refusals (429) are audited once per window, the rest
+counted and summarised by the store."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.auth.audit import record
 from api.auth.guard import PrincipalDep, client_ip
-from api.auth.ratelimit import LoginLimiter
 from api.auth.secrets import SESSION_PREFIX, new_token, token_hash, verify_password
 from api.deps import AuthStoreDep, Deps
 from api.routes import API_PREFIX
@@ -22,12 +28,6 @@ __all__ = ["router"]
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 
-def _limiter(request: Request) -> LoginLimiter:
-    limiter = request.app.state.login_limiter
-    assert isinstance(limiter, LoginLimiter)
-    return limiter
-
-
 @router.post(
     "/login",
     summary="Log in: an expiring bearer token",
@@ -38,26 +38,28 @@ def _limiter(request: Request) -> LoginLimiter:
 )
 async def login(body: LoginBody, request: Request, deps: Deps, store: AuthStoreDep) -> TokenOut:
     now = deps.auth_options.now_ms()
-    keys = (f"ip:{client_ip(request)}", f"user:{body.username}")
-    limiter = _limiter(request)
-    retry = limiter.retry_after_s(keys, now)
-    if retry is not None:
-        await record(
-            request, body.username, "login", "login", outcome="denied", detail="rate limited"
-        )
+    client = client_ip(request) or ""
+    gate = await store.reserve_login(client, body.username, now, deps.auth_options.login_policy)
+    if not gate.allowed:
+        if gate.first_refusal:
+            await record(
+                request, body.username, "login", "login", outcome="denied",
+                detail="rate limited: logins refused until the window ends (counted, not"
+                " audited one by one)",
+            )  # fmt: skip
+        retry = max(1, math.ceil(gate.retry_after_ms / 1000))
         raise HTTPException(
             429, detail="too many failed logins", headers={"Retry-After": str(retry)}
         )
     user = await store.get_user(body.username)
     hashed = user.password_hash if user is not None and user.active else None
     if not await asyncio.to_thread(verify_password, body.password, hashed):
-        limiter.failed(keys, now)
         await record(request, body.username, "login", "login", outcome="failed")
         raise HTTPException(
             401, detail="wrong user name or password", headers={"WWW-Authenticate": "Bearer"}
         )
     assert user is not None
-    limiter.succeeded((f"user:{body.username}",))
+    await store.login_succeeded(client, body.username)
     token = new_token(SESSION_PREFIX)
     expires = now + deps.auth_options.session_ms
     credential = await store.add_credential(

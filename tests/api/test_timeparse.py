@@ -47,3 +47,29 @@ def test_local_midnight_is_shanghai_midnight() -> None:
     just_after = NOW_MS - 10 * HOUR
     assert local_midnight_ms(just_after) == just_after
     assert local_midnight_ms(just_after - 1) == just_after - 24 * HOUR
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        str(10**20),
+        "4102444800000",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "1969-12-31T23:59:59Z",
+    ],
+)
+def test_instants_outside_1970_to_2100_are_refused_with_a_reason(text: str) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        parse_instant(text)
+
+
+def test_the_range_bounds_are_inclusive_then_exclusive() -> None:
+    assert parse_instant("0") == 0
+    assert parse_instant("2099-12-31T23:59:59.999Z") == 4_102_444_799_999
+
+
+@pytest.mark.parametrize("text", [f"{10**23}d", "367d", str(366 * 86_400_000 + 1)])
+def test_steps_longer_than_366_days_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="366"):
+        parse_step(text)

@@ -1,0 +1,2 @@
+"""Pure ASGI middlewares around the whole app: body size limits, security headers,
+the access log. Each wraps any ASGI app and knows nothing of the routes' code."""
