@@ -47,7 +47,7 @@ async def test_a_flood_to_1000_open_alerts_keeps_the_page_responsive(
 
     total = await eventually(open_total, timeout_s=30.0, interval_s=0.2)
     await page.wait_for_function(
-        f"Number(document.querySelector('[data-counter=open] b').textContent) >= {total}",
+        f"() => Number(document.querySelector('[data-counter=open] b').textContent) >= {total}",
         timeout=10_000,
     )
     # the list is virtualised: 1,000+ alerts, a screenful of rows in the DOM
@@ -56,7 +56,7 @@ async def test_a_flood_to_1000_open_alerts_keeps_the_page_responsive(
     alarmed = (await api.get("/api/v1/channels", params={"state": "alarm", "limit": 1})).json()
     assert alarmed["total"] >= 520
     await page.wait_for_function(
-        f"document.querySelectorAll('.tile[data-state=alarm]').length === {alarmed['total']}",
+        f"() => document.querySelectorAll('.tile[data-state=alarm]').length === {alarmed['total']}",
         timeout=5000,
     )
     await asyncio.sleep(1.5)  # the flood's follow-up fetches (reconcile, map) land
