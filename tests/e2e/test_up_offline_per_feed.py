@@ -31,7 +31,7 @@ from tests.e2e.utility import (
     utility_stack,
 )
 
-TIMEOUT_S = 30  # every deadman time of the test rules
+TIMEOUT_S = 60  # every deadman time of the test rules (margin for a loaded machine)
 RULES = f"""
 version: 1
 rules:
@@ -73,7 +73,10 @@ def _enterprise_with_stations(registry: Registry, count: int, skip: Sequence[str
 
 
 async def _open_alerts(api: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
-    page = await get_json(api, "/api/v1/alerts", {"open": "true", "limit": 1000, **params})
+    """Alerts whose condition is active (not yet acknowledged)."""
+    page = await get_json(
+        api, "/api/v1/alerts", {"state": "active_unacked", "limit": 1000, **params}
+    )
     items: list[dict[str, Any]] = page["items"]
     return items
 
@@ -84,16 +87,24 @@ async def _stored(api: httpx.AsyncClient, channel: str, ts_ms: int) -> bool | No
 
 
 async def _publish_gas(client: aiomqtt.Client, channels: Sequence[str], ts_ms: int) -> None:
-    for channel in channels:
-        await client.publish(gas_topic(channel), reading(ts_ms, lel_pct=1.0), qos=1)
+    await asyncio.gather(
+        *(client.publish(gas_topic(c), reading(ts_ms, lel_pct=1.0), qos=1) for c in channels)
+    )
 
 
 async def _publish_stations(
     client: aiomqtt.Client, enterprise: str, stations: Sequence[str], ts_ms: int
 ) -> None:
-    for station in stations:
-        topic = f"lifeline/v1/heat/{enterprise}/{station}/telemetry"
-        await client.publish(topic, reading(ts_ms, indoor_temp_c=20.5), qos=1)
+    await asyncio.gather(
+        *(
+            client.publish(
+                f"lifeline/v1/heat/{enterprise}/{station}/telemetry",
+                reading(ts_ms, indoor_temp_c=20.5),
+                qos=1,
+            )
+            for station in stations
+        )
+    )
 
 
 @contextlib.asynccontextmanager
