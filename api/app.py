@@ -1,6 +1,7 @@
 """``create_app(deps)``: the FastAPI application, with no import-time state.
 
-Resources are mounted under ``/api/v1`` (OpenAPI at ``/docs``, ``/openapi.json``);
+Resources are mounted under ``/api/v1`` (OpenAPI at ``/openapi.json``, Swagger UI at
+``/docs`` served from a package, see :mod:`api.routes.docs`);
 ``/healthz`` and ``/metrics`` sit at the root, and so do the web pages (``/`` control
 room, ``/crew`` field crews, ``/static/...``). Every route passes
 :func:`api.auth.guard.authorize` (bearer token, then the route's rule in
@@ -40,6 +41,7 @@ from api.routes import (
     ui,
     users,
 )
+from api.routes.docs import install_docs
 from lifeline import CONTRACT_VERSION
 from lifeline.errors import ConfigError, NotFoundError, TransitionError, UnavailableError
 
@@ -68,6 +70,8 @@ def create_app(deps: ApiDeps) -> FastAPI:
         raise ConfigError("the API needs an AuthStore (ApiDeps.auth): it never runs open")
     app = FastAPI(
         dependencies=[Depends(authorize)],
+        docs_url=None,  # served from the package by install_docs: no CDN (works offline)
+        redoc_url=None,
         title="Lifeline API",
         version=f"{CONTRACT_VERSION}.0",
         description=(
@@ -105,5 +109,6 @@ def create_app(deps: ApiDeps) -> FastAPI:
         ui,
     ):
         app.include_router(module.router)
+    install_docs(app)
     app.mount("/static", ui.static_files(), name="static")
     return app

@@ -8,10 +8,10 @@ Chromium is never downloaded (no ``playwright install``): the tests launch
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import httpx
 import pytest
@@ -25,7 +25,7 @@ from playwright.async_api import (
 )
 
 from tests.browser.city import publish_many, quiet_city
-from tests.e2e.stack import ADMIN_TOKEN, Stack
+from tests.e2e.stack import Stack
 from tests.services import require_binary
 
 CHROMIUM = "/usr/bin/chromium"
@@ -78,16 +78,21 @@ async def api(city: Stack) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+OPERATOR: Final = ("operator", "lifeline-dev-operator")  # development-mode account
+CREW: Final = ("crew01", "lifeline-dev-crew")  # crew-01, development-mode account
+
+
 @dataclass
 class Browsing:
-    """A headless Chromium with a fresh profile; every page's console errors and
-    uncaught exceptions are collected in ``errors``. Pages are logged in as the
-    bootstrap admin (token put in sessionStorage), or through the login form with
-    ``login=(user, password)``."""
+    """A headless Chromium; every page gets a fresh, empty browser context (no token, no
+    storage) and logs in through the page's own login form, as a person would. Every
+    page's console errors and uncaught exceptions are collected in ``errors``, and its
+    document loads are counted in ``loads``: a page that loads itself again fails."""
 
     browser: Browser
     base_url: str
     errors: list[str] = field(default_factory=list)
+    loads: dict[Page, int] = field(default_factory=dict)
 
     async def page(
         self,
@@ -95,8 +100,9 @@ class Browsing:
         width: int = 1920,
         height: int = 1080,
         mobile: bool = False,
-        login: tuple[str, str] | None = None,
+        login: tuple[str, str] = OPERATOR,
     ) -> Page:
+        """Open ``path`` in an empty browser, log in through its form, wait until ready."""
         context: BrowserContext = await self.browser.new_context(
             viewport={"width": width, "height": height},
             device_scale_factor=1 if not mobile else 2,
@@ -105,19 +111,19 @@ class Browsing:
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
         )
-        if login is None:
-            token = json.dumps(ADMIN_TOKEN)
-            await context.add_init_script(f"sessionStorage.setItem('lifeline.token', {token})")
         page = await context.new_page()
+        self.loads[page] = 0
+        page.on("load", self._loaded)
         page.on("console", self._console)
         page.on("pageerror", self._page_error)
         await page.goto(self.base_url + path)
-        if login is not None:
-            await page.fill("#login input[name=username]", login[0])
-            await page.fill("#login input[name=password]", login[1])
-            await page.click("#login button[type=submit]")
+        await log_in(page, *login)
         await page.wait_for_selector("body.ready", timeout=15_000)
+        assert self.loads[page] == 1, f"{path} loaded {self.loads[page]} times"
         return page
+
+    def _loaded(self, page: Page) -> None:
+        self.loads[page] += 1
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -125,6 +131,15 @@ class Browsing:
 
     def _page_error(self, error: Error) -> None:
         self.errors.append(f"pageerror: {error}")
+
+
+async def log_in(page: Page, username: str, password: str) -> None:
+    """Log in through the page's login form (the only way the browser tests log in)."""
+    form = page.locator("#login")
+    await form.locator("input[name=username]").fill(username)
+    await form.locator("input[name=password]").fill(password)
+    await form.locator("button[type=submit]").click()
+    await form.wait_for(state="detached", timeout=10_000)
 
 
 @pytest.fixture

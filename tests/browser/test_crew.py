@@ -56,14 +56,14 @@ async def test_crew_arrives_and_resolves_an_assigned_incident_on_a_phone(
     assert "58.0" in text
 
     await card.locator("button[data-action=arrive]").click()
-    await page.wait_for_selector(f"{card_selector}[data-state=active_acked]", timeout=3000)
+    await page.wait_for_selector(f"{card_selector}[data-state=active_acked]", timeout=10_000)
     await card.locator("button[data-action=resolve]").click()
     await card.locator("input[value=real_leak]").check()
     await card.locator("textarea[name=note]").fill("厨房软管老化漏气，已更换并复测 0 %LEL")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / "crew.png"), full_page=True)
     await card.locator("button[type=submit]").click()
-    await card.wait_for(state="detached", timeout=3000)
+    await card.wait_for(state="detached", timeout=10_000)
     assert await page.locator(".incident").count() == 1
 
     stored = (await api.get(f"/api/v1/alerts/{alert['id']}")).json()

@@ -113,34 +113,33 @@ export class ApiError extends Error {
   }
 }
 
-// ------------------------------------------------------------------ login (issue 6)
+// ------------------------------------------------------------------ login (issues 6, 11)
 // The bearer token lives in sessionStorage (this tab only, gone when it closes); every
 // fetch sends it, the SSE stream passes it as ?access_token= (EventSource has no headers).
+// No API call is made without a session: a call waits for the login form first. A 401
+// (the session ended) drops the token and shows the form once, in place; the refused
+// calls are made again after the login. The page is never reloaded for a login, so a
+// refused call can never turn into a reload loop.
 const TOKEN_KEY = "lifeline.token";
 export let me = null; // {username, role, crew_id, utility_id} once logged in
+let loginPrompt = null; // the open login form's promise: one form, however many calls wait
 
 function authHeaders() {
   const token = sessionStorage.getItem(TOKEN_KEY);
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-function loggedOut() {
-  sessionStorage.removeItem(TOKEN_KEY);
-  location.reload();
+function loggedIn(account) {
+  const previous = me;
+  me = account;
+  document.body.dataset.role = me.role;
+  // another account logged in over an open page: build its own view from scratch
+  if (previous && previous.username !== me.username) location.reload();
 }
 
-/** Resolve with the account once logged in (asks with a small form when needed). */
-export async function requireLogin() {
-  if (sessionStorage.getItem(TOKEN_KEY)) {
-    const response = await fetch(`${API}/auth/me`, { headers: authHeaders() });
-    if (response.ok) {
-      me = await response.json();
-      document.body.dataset.role = me.role;
-      return me;
-    }
-    sessionStorage.removeItem(TOKEN_KEY);
-  }
-  return new Promise((resolve) => {
+/** Show the login form (once, however many callers wait) and resolve with the account. */
+function askLogin() {
+  loginPrompt ??= new Promise((resolve) => {
     const user = el("input", { name: "username", autocomplete: "username", required: true });
     const pass = el("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
     const error = el("div", { class: "login-error", role: "alert" });
@@ -164,19 +163,48 @@ export async function requireLogin() {
       }
       const body = await response.json();
       sessionStorage.setItem(TOKEN_KEY, body.access_token);
-      me = body.user;
-      document.body.dataset.role = me.role;
       overlay.remove();
+      loginPrompt = null;
+      loggedIn(body.user);
       resolve(me);
     });
     document.body.append(overlay);
     user.focus();
   });
+  return loginPrompt;
 }
 
+/** Resolve with the account once logged in (asks with the login form when needed). */
+export async function requireLogin() {
+  if (sessionStorage.getItem(TOKEN_KEY)) {
+    const response = await fetch(`${API}/auth/me`, { headers: authHeaders() });
+    if (response.ok) {
+      loggedIn(await response.json());
+      return me;
+    }
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
+  return askLogin();
+}
+
+/** fetch with the session's token; waits for a login first, and again after a 401. */
+async function authorizedFetch(url, init = {}) {
+  if (!sessionStorage.getItem(TOKEN_KEY)) await askLogin();
+  const send = () => fetch(url, { ...init, headers: { ...init.headers, ...authHeaders() } });
+  let response = await send();
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    await askLogin();
+    response = await send(); // a second 401 is an error of this call, never a loop
+  }
+  return response;
+}
+
+/** End the session on the server, then start over at the login form. */
 export async function logout() {
   await fetch(`${API}/auth/logout`, { method: "POST", headers: authHeaders() });
-  loggedOut();
+  sessionStorage.removeItem(TOKEN_KEY);
+  location.reload(); // the user asked: one load, which finds no token and shows the form
 }
 
 /** Operators and administrators act on alerts; crews on their own; utilities read. */
@@ -192,19 +220,17 @@ export async function getJSON(path, params) {
       else if (v != null) url.searchParams.set(k, v);
     }
   }
-  const response = await fetch(url, { headers: { Accept: "application/json", ...authHeaders() } });
-  if (response.status === 401) loggedOut();
+  const response = await authorizedFetch(url, { headers: { Accept: "application/json" } });
   if (!response.ok) throw new ApiError(response.status, (await response.json()).detail);
   return response.json();
 }
 
 export async function postJSON(path, body) {
-  const response = await fetch(API + path, {
+  const response = await authorizedFetch(API + path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders() },
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
     body: JSON.stringify(body ?? {}),
   });
-  if (response.status === 401) loggedOut();
   const data = await response.json();
   if (!response.ok) throw new ApiError(response.status, data.detail);
   return data;
@@ -232,21 +258,31 @@ export async function openAlerts(params = {}) {
 // ------------------------------------------------------------------ live stream
 /**
  * Subscribe to /alerts/stream. `onEvent(alertEvent)` per state change; `onStatus(bool)`
- * when the connection opens or drops (EventSource reconnects by itself).
+ * when the connection opens or drops. EventSource reconnects by itself after a network
+ * drop, but gives up on a refusal (a 401 once the session ended): then the session is
+ * checked (a 401 brings the login form) and the stream opened again with the new token.
  */
 export function liveAlerts(onEvent, onStatus) {
-  const token = encodeURIComponent(sessionStorage.getItem(TOKEN_KEY) || "");
-  const source = new EventSource(`${API}/alerts/stream?access_token=${token}`);
-  source.addEventListener("open", () => onStatus(true));
-  source.addEventListener("error", () => onStatus(false));
-  source.addEventListener("alert", (message) => {
-    try {
-      onEvent(JSON.parse(message.data));
-    } catch (error) {
-      console.warn("bad alert frame", error);
-    }
-  });
-  return source;
+  const RETRY_MS = 2000;
+  const reopen = () =>
+    setTimeout(() => getJSON("/auth/me").then(open, reopen), RETRY_MS);
+  function open() {
+    const token = encodeURIComponent(sessionStorage.getItem(TOKEN_KEY) || "");
+    const source = new EventSource(`${API}/alerts/stream?access_token=${token}`);
+    source.addEventListener("open", () => onStatus(true));
+    source.addEventListener("error", () => {
+      onStatus(false);
+      if (source.readyState === EventSource.CLOSED) reopen();
+    });
+    source.addEventListener("alert", (message) => {
+      try {
+        onEvent(JSON.parse(message.data));
+      } catch (error) {
+        console.warn("bad alert frame", error);
+      }
+    });
+  }
+  open();
 }
 
 /** ISO time of an AlertEvent as epoch ms. */

@@ -28,7 +28,7 @@ export class DetailPanel {
     this.rules = null;
     this.highlight = null;
     this.reloadTimer = null;
-    this.rulesLoading = getJSON("/rules", { type: "threshold" }).catch(() => []);
+    this.rulesLoading = null; // asked for on the first open, never before a login
     root.querySelector("#detail-close").addEventListener("click", () => this.close());
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") this.close();
@@ -69,6 +69,7 @@ export class DetailPanel {
     this.renderFacts(kind, entity);
     const alerts = this.loadAlerts();
     if (kind !== "enterprise") {
+      this.rulesLoading ??= getJSON("/rules", { type: "threshold" }).catch(() => []);
       this.rules ??= await this.rulesLoading;
       const metrics = this.metricsOf(kind, entity);
       this.renderMetricPick(metrics);
