@@ -440,27 +440,40 @@ class FailingOnceStore(SqliteAlertStore):
 
     fail = True
 
-    async def save(self, alert: Alert, entry: AuditEntry) -> Alert:
+    async def save(self, alert: Alert, entry: AuditEntry | None) -> Alert:
         if self.fail:
             self.fail = False
             raise OSError("disk full")
         return await super().save(alert, entry)
 
 
-async def test_a_failed_store_write_is_retried_by_redelivery_not_lost(tmp_path: Path) -> None:
+async def test_a_failed_store_write_is_retried_until_stored_not_lost(tmp_path: Path) -> None:
+    """A data-path transition waits out a failing store (alerts/durable.py): accept()
+    returns only once the alert is stored, so the ingester never acks an alarm that is
+    not an alert yet; the retry is counted."""
     harness = Harness(tmp_path)
     store = FailingOnceStore(tmp_path / "failing.db")
     engine = AlertEngine(
         harness.rules, harness.registry, store, [], harness.clock, metrics=harness.metrics
     )
     await engine.start()
-    record = gas("GAS-0001", T0, 60.0)
-    with pytest.raises(OSError, match="disk full"):
-        await engine.accept([record])
-    await engine.accept([record])  # the ingester's retry
+    await engine.accept([gas("GAS-0001", T0, 60.0)])
+    assert not store.fail
     assert len(await store.open_alerts()) == 1
+    assert harness.metrics.store_retries._value.get() == 1
     await store.close()
     await harness.store.close()
+
+
+async def test_an_operator_action_on_a_failing_store_fails_fast(tmp_path: Path) -> None:
+    harness = Harness(tmp_path)
+    await harness.engine.accept([gas("GAS-0001", T0, 60.0)])
+    alert = only(harness.engine)
+    store = FailingOnceStore(tmp_path / "failing2.db")
+    harness.engine._store = store  # the next save fails once
+    with pytest.raises(OSError, match="disk full"):
+        await harness.engine.act(alert.id, AlertAction.ACK, "op1")
+    await store.close()
 
 
 async def test_run_ticks_in_the_background_and_expires_shelves(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ async def test_lel_60_raises_critical_alert_within_2s_then_clears_and_acks(
 
         async with asyncio.timeout(5):
             async for message in watcher.messages:
-                event = msgspec.json.decode(message.payload, type=AlertEvent)  # type: ignore[arg-type]
+                event = msgspec.json.decode(message.payload, type=AlertEvent)
                 if event.source_id == "GAS-0007":
                     assert message.topic.value == "lifeline/v1/alerts/critical/GAS-0007"
                     assert event.state == "active_unacked"
