@@ -23,13 +23,17 @@ development mode (``--dev`` / ``LIFELINE_DEV_MODE=1``) lets anyone in, as before
 
 Run alone: ``python -m lifeline.broker --port 1883 --accounts-dir data/broker`` (or
 ``--dev``).
+
+**Limits** (``lifeline.broker_guard``): a packet over 256 KiB + 4 KiB is refused before
+its body is read (the connection is closed, ``lifeline_broker_oversized_total``), the
+password check runs off the event loop with a cache of verified credentials, and an
+address with 5 failed CONNECTs in a minute is refused without hashing for a while.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import signal
@@ -84,7 +88,7 @@ def quiet_amqtt_logs() -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
-_FILE_AUTH = "amqtt.plugins.authentication.FileAuthPlugin"
+_FILE_AUTH = "lifeline.broker_guard.OffLoopFileAuthPlugin"  # amqtt's FileAuthPlugin, hardened
 _TOPIC_ACL = "amqtt.plugins.topic_checking.TopicAccessControlListPlugin"
 
 
@@ -125,12 +129,28 @@ def broker_config(host: str, port: int, auth: BrokerAuth | None = None) -> dict[
     }
 
 
+def _guarded_broker_class() -> Any:
+    """amqtt's ``Broker`` reading every connection through a :class:`PacketSizeLimit`."""
+    from amqtt.broker import Broker
+
+    from lifeline.broker_guard import MAX_PACKET_BYTES, PacketSizeLimit
+
+    class GuardedBroker(Broker):  # type: ignore[misc]
+        async def _client_connected(self, listener_name: str, reader: Any, writer: Any) -> None:
+            peer = writer.get_peer_info()
+            limited = PacketSizeLimit(
+                reader, MAX_PACKET_BYTES, f"{peer[0]}:{peer[1]}" if peer else "?"
+            )
+            await super()._client_connected(listener_name, limited, writer)
+
+    return GuardedBroker
+
+
 def _gated_broker(config: dict[str, Any], gate: InboundGate) -> Any:
     """An amqtt ``Broker`` whose inbound contract PUBLISHes pass ``gate`` before PUBACK."""
-    from amqtt.broker import Broker
     from amqtt.contexts import Action
 
-    class GatedBroker(Broker):  # type: ignore[misc]
+    class GatedBroker(_guarded_broker_class()):  # type: ignore[misc]
         async def _initialize_client_session(self, *args: Any) -> Any:
             handler, session = await super()._initialize_client_session(*args)
             handle_publish = handler.handle_publish
@@ -175,14 +195,12 @@ async def serve(
     started: asyncio.Event | None = None,
 ) -> None:
     """Run the broker until ``stop`` is set (``started`` is set once it listens)."""
-    from amqtt.broker import Broker
-
     quiet_amqtt_logs()
     config = broker_config(host, port, auth)
     with warnings.catch_warnings():
         # amqtt 0.12 calls its dataclass subscribe ACL field `acl` and warns about it.
         warnings.filterwarnings("ignore", message="The 'acl' option is deprecated")
-        broker = Broker(config) if gate is None else _gated_broker(config, gate)
+        broker = _guarded_broker_class()(config) if gate is None else _gated_broker(config, gate)
         await broker.start()
     log.info(
         "broker_started",

@@ -24,9 +24,11 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lifeline.errors import ConfigError
 from lifeline.logs import configure_logging
+from lifeline.private_state import keep_state_private
 from lifeline.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -45,7 +47,9 @@ def _parse_duration(text: str) -> float:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="state directory (LIFELINE_DATA_DIR)")
     parser.add_argument(
-        "--mqtt-url", help="external broker mqtt://[user:pass@]host:port (LIFELINE_MQTT_URL)"
+        "--mqtt-url",
+        help="external broker mqtt[s]://host:port (LIFELINE_MQTT_URL); the service password "
+        "goes in LIFELINE_MQTT_PASSWORD or LIFELINE_MQTT_PASSWORD_FILE, never here (ps shows it)",
     )
     parser.add_argument("--speed", type=float, help="simulated seconds per wall second")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -163,6 +167,28 @@ def _add_dev(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The settings of a state-writing command; its files are private from here on."""
+    settings = _load(args)
+    keep_state_private(settings.data_dir)
+    return settings
+
+
+def _configured(args: argparse.Namespace) -> Settings:
+    """:func:`_settings` with logging configured, and a warning for a password in the URL."""
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.mqtt_url is not None and urlsplit(settings.mqtt_url).password:
+        log.warning(
+            "mqtt_password_in_url",
+            extra={
+                "hint": "the MQTT url's password is visible to every local user (ps, "
+                "/proc); give it in LIFELINE_MQTT_PASSWORD or LIFELINE_MQTT_PASSWORD_FILE"
+            },
+        )
+    return settings
+
+
+def _load(args: argparse.Namespace) -> Settings:
     return load_settings(
         data_dir=getattr(args, "data_dir", None),
         mqtt_url=getattr(args, "mqtt_url", None),
@@ -202,8 +228,7 @@ def _simulation_flags(args: argparse.Namespace) -> list[str]:
 def _up(args: argparse.Namespace) -> int:
     from lifeline.runtime import run_stack
 
-    settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_format)
+    settings = _configured(args)
     asyncio.run(
         run_stack(settings, simulate=settings.simulate, simulate_args=_simulation_flags(args))
     )
@@ -213,8 +238,7 @@ def _up(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from simulators.runner import run_simulation
 
-    settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_format)
+    settings = _configured(args)
 
     async def _run() -> None:
         task = asyncio.current_task()
@@ -249,8 +273,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _role(args: argparse.Namespace) -> int:
     from lifeline import runtime
 
-    settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_format)
+    settings = _configured(args)
     role = {"ingest": runtime.run_ingest, "rules": runtime.run_rules, "api": runtime.run_api}
     asyncio.run(role[args.command](settings))
     return 0
@@ -259,6 +282,7 @@ def _role(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["bench"], ["drill"]):  # own parsers: lifeline bench --help
+        keep_state_private()  # umask only: the bench's stacks and reports are private
         from bench.cli import main as bench_main
 
         return bench_main(argv)
@@ -284,6 +308,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "accounts":
         from lifeline.accounts_cli import run as accounts_run
 
+        if args.out is None:  # --out DIR is for another service (a Mosquitto) to read
+            keep_state_private(_load(args).data_dir)
         return accounts_run(args)
     from lifeline.broker import main as broker_main
 

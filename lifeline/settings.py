@@ -3,6 +3,10 @@
 Values come from (highest first) command-line flags, ``LIFELINE_*`` environment
 variables, an optional env file named by ``LIFELINE_ENV_FILE`` (see
 ``deploy/lifeline.env.example``), then the defaults below.
+
+Secrets never need the command line (``ps`` shows it to every local user): the MQTT
+service password comes from ``LIFELINE_MQTT_PASSWORD`` or from the file named by
+``LIFELINE_MQTT_PASSWORD_FILE`` (a systemd credential, a Docker secret), read once here.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lifeline.topics import DEFAULT_PREFIX
@@ -32,6 +36,11 @@ class Settings(BaseSettings):
     mqtt_port: int = Field(default=1883, description="embedded broker port")
     mqtt_username: str | None = Field(default=None, description="service account user name")
     mqtt_password: SecretStr | None = Field(default=None, description="service account password")
+    mqtt_password_file: Path | None = Field(
+        default=None,
+        description="file holding the service account password (used when mqtt_password is "
+        "unset; trailing newline ignored), e.g. a systemd credential or a Docker secret",
+    )
     mqtt_v5: bool = Field(
         default=False,
         description="ingest subscribes with MQTT 5 (needed for mqtt_publisher_property)",
@@ -103,6 +112,16 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> Settings:
+        if self.mqtt_password is None and self.mqtt_password_file is not None:
+            try:
+                secret = self.mqtt_password_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as err:
+                raise ValueError(f"LIFELINE_MQTT_PASSWORD_FILE unreadable: {err}") from err
+            self.mqtt_password = SecretStr(secret)
+        return self
 
     @property
     def db_path(self) -> Path:

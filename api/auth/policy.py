@@ -28,6 +28,8 @@ _V1: Final = "/api/v1"
 ACCESS: Final[dict[tuple[str, str], Rule]] = {
     # operations and pages
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/livez"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/crew"): PUBLIC,

@@ -1,4 +1,10 @@
-"""``/healthz`` (component health; 503 when one is down) and ``/metrics`` (Prometheus)."""
+"""Probes and metrics: ``/livez`` (liveness), ``/readyz`` = ``/healthz`` (readiness:
+component health, 503 when one is down) and ``/metrics`` (Prometheus).
+
+Liveness answers 200 whenever the process's event loop serves requests, whatever its
+components say: a store that is down (the spool is doing its job) or a broker being
+reconnected is a readiness matter, and restarting the process would not fix it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from api.deps import ComponentHealth, Deps, HealthCheck, HealthReport
 from api.schemas.health import ComponentOut, HealthOut
 
-__all__ = ["health_response", "metrics_response", "report_of", "router"]
+__all__ = ["LIVE", "health_response", "metrics_response", "report_of", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +35,23 @@ async def report_of(check: HealthCheck) -> HealthReport:
         return {"health_check": ComponentHealth(False, f"health check failed: {exc!r}")}
 
 
+LIVE: dict[str, str] = {"status": "alive"}
+
+
+@router.get("/livez", summary="Liveness: the process and its event loop answer")
+async def livez() -> dict[str, str]:
+    return LIVE
+
+
 @router.get(
     "/healthz",
-    summary="Health of the service and its components",
+    summary="Readiness: health of the service and its components (same as /readyz)",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "a component is down"}},
+)
+@router.get(
+    "/readyz",
+    summary="Readiness: health of the service and its components",
     response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "a component is down"}},
 )

@@ -95,3 +95,17 @@ async def test_openapi_document_builds_and_lists_every_resource(env: Env) -> Non
     shelve = paths["/api/v1/alerts/{alert_id}/shelve"]["post"]
     assert shelve["requestBody"]["required"] is True
     assert (await env.client.get("/docs")).status_code == 200
+
+
+async def test_livez_is_200_while_readiness_is_503_on_the_api_and_the_ops_app(env: Env) -> None:
+    from api.ops import create_ops_app
+
+    env.health["store"] = ComponentHealth(False, "store unavailable; spooling")
+    ops = create_ops_app(lambda: env.health, "lifeline ingest")
+    transport = httpx.ASGITransport(app=ops)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ops") as worker:
+        for client in (env.client, worker):
+            assert (await client.get("/readyz")).status_code == 503
+            assert (await client.get("/healthz")).status_code == 503
+            live = await client.get("/livez")
+            assert (live.status_code, live.json()) == (200, {"status": "alive"})

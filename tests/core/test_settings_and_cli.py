@@ -77,3 +77,30 @@ def test_lifeline_detect_is_dispatched_to_the_detector_command(tmp_path: Path) -
     header, *lines = (tmp_path / "out" / "site" / "s.csv").read_text().splitlines()
     assert header == "timestamp,value,anomaly_score,alert"
     assert len(lines) == 30
+
+
+def test_mqtt_password_from_a_file_and_a_warning_for_one_in_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from lifeline import cli
+
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("s3cret-from-file\n")
+    monkeypatch.setenv("LIFELINE_MQTT_PASSWORD_FILE", str(secret))
+    settings = load_settings()
+    assert settings.mqtt_password is not None
+    assert settings.mqtt_password.get_secret_value() == "s3cret-from-file"
+    monkeypatch.setenv("LIFELINE_MQTT_PASSWORD", "from-env")  # the variable wins
+    assert load_settings().mqtt_password.get_secret_value() == "from-env"  # type: ignore[union-attr]
+
+    args = build_parser().parse_args(
+        ["ingest", "--data-dir", str(tmp_path), "--mqtt-url", "mqtt://svc:pw@broker:1883"]
+    )
+    # this test process keeps its umask and its logging (caplog)
+    monkeypatch.setattr(cli, "keep_state_private", lambda data_dir=None: None)
+    monkeypatch.setattr(cli, "configure_logging", lambda *args: None)
+    with caplog.at_level(logging.WARNING, logger="lifeline.cli"):
+        cli._configured(args)
+    assert [r.getMessage() for r in caplog.records] == ["mqtt_password_in_url"]

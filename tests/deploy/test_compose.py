@@ -103,7 +103,10 @@ def test_healthchecks_probe_the_real_service(model: dict[str, Any]) -> None:
     assert "/ping" in " ".join(services["influxdb"]["healthcheck"]["test"])
     api = services["api"]
     port = _env(api)["LIFELINE_API_PORT"]
-    assert f"127.0.0.1:{port}/healthz" in " ".join(api["healthcheck"]["test"])
+    # liveness, not readiness: /readyz is 503 while InfluxDB is down and the spool works
+    assert f"127.0.0.1:{port}/livez" in " ".join(api["healthcheck"]["test"])
+    for name in ("ingest-1", "ingest-2", "rules-a", "rules-b"):
+        assert "127.0.0.1:9100/livez" in " ".join(services[name]["healthcheck"]["test"]), name
 
 
 def test_workers_wait_for_healthy_broker_and_store(model: dict[str, Any]) -> None:
