@@ -24,10 +24,12 @@ development mode (``--dev`` / ``LIFELINE_DEV_MODE=1``) lets anyone in, as before
 Run alone: ``python -m lifeline.broker --port 1883 --accounts-dir data/broker`` (or
 ``--dev``).
 
-**Limits** (``lifeline.broker_guard``): a packet over 256 KiB + 4 KiB is refused before
+**Limits** (``lifeline.broker_guard``): a packet over 1 MiB is refused before
 its body is read (the connection is closed, ``lifeline_broker_oversized_total``), the
 password check runs off the event loop with a cache of verified credentials, and an
-address with 5 failed CONNECTs in a minute is refused without hashing for a while.
+address with 5 failed CONNECTs in a minute is refused without hashing for a while. A
+CONNECT is authenticated before its client id touches any session (amqtt would first
+delete or replace the session of that id).
 """
 
 from __future__ import annotations
@@ -142,6 +144,50 @@ def _guarded_broker_class() -> Any:
                 reader, MAX_PACKET_BYTES, f"{peer[0]}:{peer[1]}" if peer else "?"
             )
             await super()._client_connected(listener_name, limited, writer)
+
+        async def _initialize_client_session(
+            self, reader: Any, writer: Any, remote_address: str, remote_port: int
+        ) -> Any:
+            """amqtt 0.12.1's, with authentication BEFORE the client id is looked at: amqtt
+            deletes (clean session) or takes over the session of that id first, so a
+            CONNECT with a wrong password could disconnect any client whose id it knew."""
+            from amqtt.errors import AMQTTError, MQTTError
+            from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+            from amqtt.utils import gen_client_id
+
+            try:
+                handler, client_session = await BrokerProtocolHandler.init_from_connect(
+                    reader, writer, self.plugins_manager
+                )
+            except MQTTError:  # an invalid CONNECT (amqtt closes these too)
+                await writer.close()
+                raise
+            if not await self._authenticate(client_session, None):
+                handler.attach(client_session, reader, writer)
+                await handler.mqtt_connack_authorize(False)
+                await writer.close()
+                raise AMQTTError(f"not authorized: {remote_address}:{remote_port}")
+            if client_session.clean_session:
+                if client_session.client_id:
+                    await self._delete_session(client_session.client_id)
+                else:
+                    client_session.client_id = gen_client_id()
+                client_session.parent = 0
+            elif client_session.client_id in self._sessions:
+                existing, _ = self._sessions[client_session.client_id]
+                for name in ("will_flag", "will_message", "will_topic", "will_qos"):
+                    setattr(existing, name, getattr(client_session, name))
+                existing.keep_alive = client_session.keep_alive
+                existing.username = client_session.username
+                existing.password = client_session.password
+                client_session = existing
+                client_session.parent = 1
+            else:
+                client_session.parent = 0
+            delay = self.config.get("timeout-disconnect-delay", 0)
+            if client_session.keep_alive > 0 and isinstance(delay, int):
+                client_session.keep_alive += delay
+            return handler, client_session
 
     return GuardedBroker
 

@@ -2,11 +2,14 @@
 
 - :class:`PacketSizeLimit` wraps a connection's reader: it follows the MQTT framing of
   every byte amqtt reads and, as soon as a fixed header announces a packet larger than
-  :data:`MAX_PACKET_BYTES` (contract v1.1's 256 KiB payload plus room for the topic and
-  headers), refuses it *before its body is read*: the connection is closed, as Mosquitto's
+  :data:`MAX_PACKET_BYTES` (1 MiB, four times contract v1.1's 256 KiB payload), refuses
+  it *before its body is read*: the connection is closed, as Mosquitto's
   ``max_packet_size`` does for MQTT 3.1.1 clients. Such a message never reaches the
   ingester, so it cannot be dead-lettered or reported on the rejects topic: it is counted
-  in ``lifeline_broker_oversized_total`` and logged (one line per packet).
+  in ``lifeline_broker_oversized_total`` and logged (one line per packet). A payload over
+  256 KiB but within 1 MiB (a batch a little too large) is still read, PUBACKed and
+  rejected as ``oversized`` with a reason (first 4 KiB dead-lettered): the utility learns
+  why, and its session is not stuck resending a message that cuts its connection.
 - :class:`OffLoopFileAuthPlugin` is amqtt's ``FileAuthPlugin`` with the Argon2 check run
   in a worker thread (never on the broker's event loop) and a cache of successful
   verifications: a reconnect storm of legitimate clients costs no hashing.
@@ -46,10 +49,10 @@ __all__ = [
 
 log = logging.getLogger("lifeline.broker")
 
-# A PUBLISH's remaining length is 2 + topic + 2 (packet id) + payload; contract topics
-# are far below 4 KiB. A payload between 256 and 260 KiB reaches the ingester, which
-# rejects it as `oversized` and dead-letters its first 4 KiB.
-MAX_PACKET_BYTES: Final = MAX_PAYLOAD_BYTES + 4096
+# A PUBLISH's remaining length is 2 + topic + 2 (packet id) + payload. Up to this bound
+# an oversized payload reaches the ingester (rejected `oversized`, reported, first 4 KiB
+# dead-lettered); memory per connection stays bounded by it.
+MAX_PACKET_BYTES: Final = 4 * MAX_PAYLOAD_BYTES
 
 
 class BrokerGuardMetrics(MetricSet):

@@ -5,8 +5,9 @@ non-development ``lifeline up``, as a utility with its issued password:
   the process does not grow by the payloads), counted in ``lifeline_broker_oversized_total``;
   a normal publish on a new connection still works;
 - row 9: a flood of wrong-password CONNECTs from one address is refused and throttled
-  (refused without hashing), while a connected utility's QoS 1 publishes all succeed
-  and the same utility can still reconnect from that address.
+  (refused without hashing), while a connected utility's QoS 1 publishes all succeed,
+  the same utility can still reconnect from that address, and a refused CONNECT that
+  names a connected client's id leaves that client connected.
 """
 
 from __future__ import annotations
@@ -158,6 +159,12 @@ async def test_connect_flood_is_throttled_while_a_utility_publishes(tmp_path: Pa
             await _metrics(running), 'lifeline_broker_connect_refused_total{reason="throttled"}'
         )
         assert throttled > 0, "once the address is throttled, CONNECTs are refused unhashed"
-        # the address is throttled now, but credentials verified before still get in
+        # the address is throttled now, but credentials verified before still get in,
+        # and a refused CONNECT with a connected client's id does not take its session over
         async with utility_client(running, "gas-huarun", name="legit-again") as again:
-            await again.publish(gas_topic(channel), reading(now_ms(), lel_pct=1), qos=1)
+            await again.subscribe("lifeline/v1/rejects/gas-huarun", qos=1)
+            assert await _bad_connect(running.port, "legit-again", "gas-huarun") == 5
+            await again.publish(gas_topic(channel), reading(now_ms(), lel_pct=250), qos=1)
+            async with asyncio.timeout(15):  # before: its subscription was deleted
+                reject = await anext(aiter(again.messages))
+            assert reject.topic.value == "lifeline/v1/rejects/gas-huarun"
