@@ -74,7 +74,7 @@ async def test_every_acknowledged_reading_is_stored_after_publisher_disconnects(
         start = now_ms() - 120_000
         messages = plan(running, 3000, start)
         async with utility_client(running, UTILITY, max_inflight=100) as client:
-            await asyncio.gather(*(client.publish(t, p, qos=1) for t, p in messages))
+            await asyncio.gather(*(client.publish(t, p, qos=1, timeout=120) for t, p in messages))
         # every publish() above returned: every PUBACK arrived; the client is gone now
         stored = await settle(running.stack.data_dir, channels, start, len(messages))
         assert stored == len(messages), f"{len(messages) - stored} acknowledged readings lost"
@@ -91,7 +91,7 @@ async def test_acknowledged_readings_survive_kill_9_of_lifeline_up(tmp_path: Pat
 
         async def one(client: aiomqtt.Client, index: int) -> None:
             topic, payload = messages[index]
-            await client.publish(topic, payload, qos=1, timeout=30)
+            await client.publish(topic, payload, qos=1, timeout=120)
             acked.append(index)
 
         async def stream() -> None:
