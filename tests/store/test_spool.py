@@ -89,7 +89,7 @@ async def kill(task: asyncio.Task[None]) -> None:
 async def test_outage_spools_fast_and_store_return_replays_in_order_exactly_once(
     rig: Rig,
 ) -> None:
-    spool = rig.open()
+    spool = rig.open(write_timeout_s=30.0)  # far above the bound below
     rig.inner.down = True
     batches = [readings(i * 5, 5) for i in range(20)]
 
