@@ -474,9 +474,18 @@ async def _serve_stack(
         async def start_simulator() -> None:
             if simulate:
                 await ingest.ready.wait()
-                url = f"mqtt://{address.host}:{address.port}"
+                # the broker's address without credentials on the command line (ps shows
+                # it): they go through the child's environment
+                scheme = "mqtts" if address.tls else "mqtt"
+                url = f"{scheme}://{address.host}:{address.port}"
+                if address.tls and address.ca_file:
+                    url += f"?ca_file={address.ca_file}"
+                env = dict(simulator_env)
+                if not env and address.username is not None:
+                    env["LIFELINE_MQTT_USERNAME"] = address.username
+                    env["LIFELINE_MQTT_PASSWORD"] = address.password or ""
                 children.simulator = start_child(
-                    simulator_args(settings, url, simulate_args), "simulator", simulator_env
+                    simulator_args(settings, url, simulate_args), "simulator", env
                 )
 
         log.info(
