@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiomqtt
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lifeline.broker_guard import MAX_PACKET_BYTES
 from lifeline.payloads import MAX_NESTING_DEPTH, MAX_PAYLOAD_BYTES
 from tests.e2e.stack import gas_topic, now_ms
 from tests.e2e.utility import (
@@ -268,6 +270,13 @@ async def exchange(
     async with running.api() as api:
         seen = await rejects_of(api, 0)
         after_id = seen[-1]["id"] if seen else 0
+        if len(case.payload) + 64 > MAX_PACKET_BYTES:
+            # over the embedded broker's packet cut: refused unread, the connection
+            # closed, nothing to dead-letter (docs/contract-v1.md, "Rejects")
+            with pytest.raises(aiomqtt.MqttError):
+                async with utility_client(running, UTILITY, name="hostile") as mqtt:
+                    await mqtt.publish(gas_topic(channel), case.payload, qos=1, timeout=15)
+            return
         async with utility_client(running, UTILITY, name="hostile") as mqtt:
             await mqtt.publish(gas_topic(channel), case.payload, qos=1)
         await expect_outcome(api, channel, case, after_id, window)
