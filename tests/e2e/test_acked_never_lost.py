@@ -98,14 +98,15 @@ async def test_acknowledged_readings_survive_kill_9_of_lifeline_up(tmp_path: Pat
             """Chunks of 50 in flight at a time; ``lifeline up`` is killed after 600."""
             async with utility_client(running, UTILITY, max_inflight=50) as client:
                 for first in range(0, len(messages), 50):
-                    if first >= 600 and running.stack.process is not None:
+                    if first >= 600:
                         running.stack.kill()
+                        return  # what follows would only wait for a dead broker
                     chunk = range(first, min(first + 50, len(messages)))
                     await asyncio.gather(*(one(client, i) for i in chunk))
 
         with contextlib.suppress(aiomqtt.MqttError):
             await stream()
-        assert 600 <= len(acked) < len(messages)
+        assert len(acked) >= 600
         running.stack.start()
         acked_channels = {messages[i][0].split("/")[3] for i in acked}
         with sqlite3.connect(f"file:{data_dir / 'telemetry.db'}?mode=ro", uri=True) as db:
