@@ -313,13 +313,13 @@ class _Children:
     simulator: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
-        for child in (self.simulator,):
-            if child is not None and child.poll() is None:
-                child.terminate()
-                try:
-                    child.wait(5)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        child = self.simulator
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(5)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @dataclass
