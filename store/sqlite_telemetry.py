@@ -32,7 +32,14 @@ from lifeline.records import (
     device_events,
     numeric_fields,
 )
-from store.sqlite_db import Migration, SqliteWorker, Synchronous, placeholders, transaction
+from store.sqlite_db import (
+    Migration,
+    SqliteWorker,
+    Synchronous,
+    insert_rows,
+    placeholders,
+    transaction,
+)
 
 __all__ = ["SqliteTelemetryStore"]
 
@@ -57,19 +64,16 @@ _MIGRATIONS: Final[tuple[Migration, ...]] = (
     ),
 )
 
-_INSERT_SAMPLE: Final = (
-    "INSERT OR REPLACE INTO samples(source_id, metric, ts_ms, value) VALUES (?, ?, ?, ?)"
-)
-_INSERT_SERIES: Final = "INSERT OR IGNORE INTO series(source_id, metric) VALUES (?, ?)"
-_INSERT_EVENT: Final = (
-    "INSERT OR REPLACE INTO events(source_id, ts_ms, type, detail) VALUES (?, ?, ?, ?)"
-)
-_UPSERT_SOURCE: Final = (
-    "INSERT INTO sources(source_id, last_ts_ms) VALUES (?, ?)"
-    " ON CONFLICT(source_id) DO UPDATE SET last_ts_ms = excluded.last_ts_ms"
+# Row inserts: ``head`` + ``VALUES`` groups + ``tail`` (see :func:`insert_rows`).
+_INSERT_SAMPLE: Final = "INSERT OR REPLACE INTO samples(source_id, metric, ts_ms, value)"
+_INSERT_SERIES: Final = "INSERT OR IGNORE INTO series(source_id, metric)"
+_INSERT_EVENT: Final = "INSERT OR REPLACE INTO events(source_id, ts_ms, type, detail)"
+_UPSERT_SOURCE: Final = "INSERT INTO sources(source_id, last_ts_ms)"
+_UPSERT_SOURCE_TAIL: Final = (
+    "ON CONFLICT(source_id) DO UPDATE SET last_ts_ms = excluded.last_ts_ms"
     " WHERE excluded.last_ts_ms > sources.last_ts_ms"
 )
-_INSERT_PRESENCE: Final = "INSERT OR IGNORE INTO presence(source_id, slot_ms) VALUES (?, ?)"
+_INSERT_PRESENCE: Final = "INSERT OR IGNORE INTO presence(source_id, slot_ms)"
 
 # Buckets aligned to multiples of the step since the epoch; ``last`` is the value at the
 # newest ts of the bucket, found by a primary-key lookup per bucket.
@@ -157,12 +161,11 @@ def _write(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
                 slots.add((who, slot))
     samples.sort()  # key order: fewer B-tree page touches per insert
     with transaction(conn):
-        conn.executemany(_INSERT_SAMPLE, samples)
-        conn.executemany(_INSERT_SERIES, {(s[0], s[1]) for s in samples})
-        if events:
-            conn.executemany(_INSERT_EVENT, events)
-        conn.executemany(_UPSERT_SOURCE, last.items())
-        conn.executemany(_INSERT_PRESENCE, slots)
+        insert_rows(conn, _INSERT_SAMPLE, samples, 4)
+        insert_rows(conn, _INSERT_SERIES, {(s[0], s[1]) for s in samples}, 2)
+        insert_rows(conn, _INSERT_EVENT, events, 4)
+        insert_rows(conn, _UPSERT_SOURCE, last.items(), 2, _UPSERT_SOURCE_TAIL)
+        insert_rows(conn, _INSERT_PRESENCE, slots, 2)
 
 
 def _history(

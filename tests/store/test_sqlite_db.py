@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from store.sqlite_db import connect, migrate, schema_version, transaction
+from store.sqlite_db import (
+    ROWS_PER_INSERT,
+    connect,
+    insert_rows,
+    migrate,
+    schema_version,
+    transaction,
+)
 
 V1 = (("CREATE TABLE t (a INTEGER)",),)
 V2 = (*V1, ("ALTER TABLE t ADD COLUMN b TEXT", "CREATE INDEX t_b ON t(b)"))
@@ -78,3 +85,33 @@ def test_transaction_rolls_back_when_the_block_raises(tmp_path: Path) -> None:
         assert not conn.in_transaction
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "count", [0, 1, ROWS_PER_INSERT - 1, ROWS_PER_INSERT, 3 * ROWS_PER_INSERT + 7]
+)
+def test_insert_rows_stores_what_executemany_stores(count: int) -> None:
+    # Keys repeat (k % 100), so later rows of a batch must win exactly as with executemany,
+    # also across statement boundaries; the upsert tail must keep the larger value.
+    rows = [(k % 100, float(k) + 0.1) for k in range(count)]
+    results = []
+    for use_insert_rows in (False, True):
+        conn = sqlite3.connect(":memory:")
+        conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v REAL)")
+        conn.execute("CREATE TABLE u (k INTEGER PRIMARY KEY, v REAL)")
+        tail = "ON CONFLICT(k) DO UPDATE SET v = excluded.v WHERE excluded.v > u.v"
+        if use_insert_rows:
+            insert_rows(conn, "INSERT OR REPLACE INTO t(k, v)", rows, 2)
+            insert_rows(conn, "INSERT INTO u(k, v)", reversed(rows), 2, tail)
+        else:
+            conn.executemany("INSERT OR REPLACE INTO t(k, v) VALUES (?, ?)", rows)
+            conn.executemany(f"INSERT INTO u(k, v) VALUES (?, ?) {tail}", reversed(rows))
+        results.append(
+            (
+                conn.execute("SELECT * FROM t ORDER BY k").fetchall(),
+                conn.execute("SELECT * FROM u ORDER BY k").fetchall(),
+            )
+        )
+        conn.close()
+    assert results[0] == results[1]
+    assert len(results[1][0]) == min(count, 100)
