@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -14,17 +15,24 @@ from tests.e2e.stack import Stack, now_ms
 
 __all__ = ["CHANNELS", "REGISTRY", "STATIONS", "publish_many", "quiet_city"]
 
+WINDOW = 200
 REGISTRY = generate_registry(meters=5)  # seeding is deterministic: same ids as the stack
 CHANNELS = sorted(REGISTRY.channels)
 STATIONS = sorted(REGISTRY.stations.values(), key=lambda s: s.id)
 
 
 async def publish_many(stack: Stack, messages: list[tuple[str, Any]]) -> None:
-    """Publish (topic, payload) pairs on one connection, QoS 1."""
+    """Publish (topic, payload) pairs on one connection, QoS 1, up to WINDOW in flight
+    (one at a time, each waits for the round trip through store and rule engine)."""
     host, port = stack.mqtt_host_port
-    async with aiomqtt.Client(host, port, max_inflight_messages=1000) as client:
-        for topic, payload in messages:
-            await client.publish(topic, msgspec.json.encode(payload), qos=1)
+    async with aiomqtt.Client(host, port, max_inflight_messages=WINDOW) as client:
+        for at in range(0, len(messages), WINDOW):
+            await asyncio.gather(
+                *(
+                    client.publish(topic, msgspec.json.encode(payload), qos=1, timeout=60)
+                    for topic, payload in messages[at : at + WINDOW]
+                )
+            )
 
 
 def quiet_city(ts_ms: int | None = None) -> list[tuple[str, Any]]:
