@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -31,8 +32,19 @@ def _run_order(item: pytest.Item) -> int:
     return len(_LONGEST_FIRST) + (0 if item.get_closest_marker("slow") else 1)
 
 
+def _check_each_item_has_its_own_id(items: list[pytest.Item]) -> None:
+    """xdist hands tests out by node id: of tests sharing one it runs only the first and
+    still reports success. pytest 9.2 gave all 39 schemathesis items one id (hence the
+    pin in pyproject.toml); this stops such a run instead of passing it.
+    """
+    counts = Counter(item.nodeid for item in items)
+    shared = sorted(nodeid for nodeid, n in counts.items() if n > 1)
+    assert not shared, f"tests share node ids, xdist would run one of each: {shared[:3]}"
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _check_each_item_has_its_own_id(items)
     for item in items:
         if item.nodeid.startswith("tests/browser/"):
             # one worker runs them all: one ``city`` stack and one browser for the folder
