@@ -24,7 +24,7 @@ import numpy as np
 from alerts.detectors.components import combined_detector
 from alerts.detectors.config import load_anomaly_config
 from alerts.detectors.ewma import Array, IntArray
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 
 __all__ = ["DetectStats", "main", "read_table", "run_detect"]
 

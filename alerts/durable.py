@@ -17,9 +17,9 @@ import logging
 import random
 
 from alerts.metrics import AlertMetrics
-from lifeline.alert import Alert, AuditEntry
-from lifeline.errors import LifelineError, UnavailableError
-from lifeline.ports import AlertStore
+from lifeline.core.alert import Alert, AuditEntry
+from lifeline.core.errors import LifelineError, UnavailableError
+from lifeline.core.ports import AlertStore
 
 __all__ = ["save_until_stored"]
 

@@ -1,6 +1,6 @@
 """AlertEngine: records -> rule state machines -> lifecycle -> AlertStore -> notifiers.
 
-It is the ingester's sink (``accept``), the API's :class:`lifeline.ports.AlertActions`
+It is the ingester's sink (``accept``), the API's :class:`lifeline.core.ports.AlertActions`
 (``act``) and owns every open alert (one per ``(source_id, rule)``). It is thin: the
 machines (``threshold``, ``events``, ``stuck``, ``deadman``, ``anomaly``) and the
 lifecycle are pure; the engine keeps their states, applies their evaluations and does
@@ -48,7 +48,7 @@ from alerts.rules import (
 )
 from alerts.snapshot import RuleStates, load_snapshot, save_snapshot
 from alerts.source_state import SourceState, source_state
-from lifeline.alert import (
+from lifeline.core.alert import (
     OPEN_STATES,
     Alert,
     AlertAction,
@@ -57,13 +57,13 @@ from lifeline.alert import (
     AuditEntry,
     Severity,
 )
-from lifeline.errors import NotFoundError, TransitionError
-from lifeline.ids import SourceKind
-from lifeline.payloads import GasEvent, MeterReading
-from lifeline.ports import AlertStore, Clock, Notifier
-from lifeline.records import Record, numeric_fields
-from lifeline.registry import Registry
-from lifeline.topics import RecordKind
+from lifeline.core.errors import NotFoundError, TransitionError
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import GasEvent, MeterReading
+from lifeline.core.ports import AlertStore, Clock, Notifier
+from lifeline.core.records import Record, numeric_fields
+from lifeline.core.registry import Registry
+from lifeline.core.topics import RecordKind
 
 __all__ = ["AlertEngine", "EngineOptions"]
 

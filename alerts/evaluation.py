@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from lifeline.alert import SEVERITY_RANK, Severity
+from lifeline.core.alert import SEVERITY_RANK, Severity
 
 __all__ = ["Evaluation", "combine"]
 

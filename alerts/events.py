@@ -24,7 +24,7 @@ import msgspec
 
 from alerts.evaluation import Evaluation
 from alerts.rules import EventSpec
-from lifeline.alert import SEVERITY_RANK, Severity
+from lifeline.core.alert import SEVERITY_RANK, Severity
 
 __all__ = ["PULSES_KEPT", "EventState", "current", "update"]
 

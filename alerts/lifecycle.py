@@ -1,4 +1,4 @@
-"""The ISA-18.2 alert state machine on :class:`lifeline.alert.Alert`. Pure.
+"""The ISA-18.2 alert state machine on :class:`lifeline.core.alert.Alert`. Pure.
 
 Every transition returns ``(new_alert, audit_entry)``; invalid ones raise
 :class:`TransitionError`. Rule-driven transitions are audited as actor ``"system"``.
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import msgspec
 
-from lifeline.alert import (
+from lifeline.core.alert import (
     OPEN_STATES,
     SEVERITY_RANK,
     Alert,
@@ -41,8 +41,8 @@ from lifeline.alert import (
     ResolutionCause,
     Severity,
 )
-from lifeline.errors import TransitionError
-from lifeline.ids import SourceKind
+from lifeline.core.errors import TransitionError
+from lifeline.core.ids import SourceKind
 
 __all__ = [
     "SYSTEM",

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from types import TracebackType
 
-from lifeline.payloads import AlertEvent
+from lifeline.core.payloads import AlertEvent
 
 __all__ = ["BroadcastNotifier", "Subscription"]
 
@@ -65,7 +65,7 @@ class Subscription:
 
 
 class BroadcastNotifier:
-    """A :class:`lifeline.ports.Notifier` that copies every event to every subscriber."""
+    """A :class:`lifeline.core.ports.Notifier` that copies every event to every subscriber."""
 
     def __init__(self, queue_size: int = 1000) -> None:
         if queue_size < 1:

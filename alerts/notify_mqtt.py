@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 import msgspec
 
-from lifeline.payloads import AlertEvent
-from lifeline.topics import DEFAULT_PREFIX, alert_topic
+from lifeline.core.payloads import AlertEvent
+from lifeline.core.topics import DEFAULT_PREFIX, alert_topic
 
 __all__ = ["MqttNotifier", "Publisher"]
 

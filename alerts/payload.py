@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lifeline.alert import Alert
-from lifeline.payloads import AlertEvent
-from lifeline.timeutil import iso_ms
+from lifeline.core.alert import Alert
+from lifeline.core.payloads import AlertEvent
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["alert_event"]
 

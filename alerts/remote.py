@@ -14,10 +14,10 @@ from collections.abc import Callable, Collection
 
 import msgspec
 
-from lifeline.alert import Alert, AlertAction
-from lifeline.ids import SourceKind
-from lifeline.partitions import partition_key, partition_of
-from lifeline.registry import Registry
+from lifeline.core.alert import Alert, AlertAction
+from lifeline.core.ids import SourceKind
+from lifeline.core.partitions import partition_key, partition_of
+from lifeline.core.registry import Registry
 
 __all__ = ["ActionReply", "ActionRequest", "alert_partition_key", "owned_sources"]
 
@@ -45,7 +45,7 @@ class ActionReply(msgspec.Struct, frozen=True):
 
 
 def alert_partition_key(alert: Alert) -> str:
-    """The partition key of the records that drive ``alert`` (see lifeline.partitions)."""
+    """The partition key of the records that drive ``alert`` (see lifeline.core.partitions)."""
     if alert.source_kind in (SourceKind.STATION, SourceKind.ENTERPRISE):
         return partition_key(alert.source_id, alert.enterprise_id)
     return alert.source_id

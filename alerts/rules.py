@@ -28,11 +28,11 @@ import msgspec.yaml
 from msgspec import Meta
 
 from alerts.detector_registry import DETECTORS, ParamValue, build_detector
-from lifeline.alert import SEVERITY_RANK, AlertCategory, Severity
-from lifeline.errors import ConfigError
-from lifeline.ids import SourceKind
-from lifeline.payloads import STATION_FIELDS, GasEventType, MeterAlarm
-from lifeline.records import GAS_READING_FIELDS, METER_READING_FIELDS
+from lifeline.core.alert import SEVERITY_RANK, AlertCategory, Severity
+from lifeline.core.errors import ConfigError
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import STATION_FIELDS, GasEventType, MeterAlarm
+from lifeline.core.records import GAS_READING_FIELDS, METER_READING_FIELDS
 
 __all__ = [
     "DEFAULT_RULES_PATH",

@@ -25,11 +25,11 @@ import msgspec
 
 from alerts.engine import AlertEngine
 from alerts.remote import ActionReply, ActionRequest
-from lifeline.codec import decode_records
-from lifeline.errors import NotFoundError, TransitionError
+from lifeline.core.codec import decode_records
+from lifeline.core.errors import NotFoundError, TransitionError
+from lifeline.core.partitions import INTERNAL_PREFIX, action_topic, records_topic
+from lifeline.core.records import Record
 from lifeline.mqtt import BrokerAddress, Inbox
-from lifeline.partitions import INTERNAL_PREFIX, action_topic, records_topic
-from lifeline.records import Record
 
 __all__ = ["RulesService"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
-from lifeline.alert import OPEN_STATES, Alert, AlertCategory
+from lifeline.core.alert import OPEN_STATES, Alert, AlertCategory
 
 __all__ = ["SourceState", "source_state"]
 

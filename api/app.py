@@ -42,8 +42,8 @@ from api.routes import (
     users,
 )
 from api.routes.docs import install_docs
-from lifeline import CONTRACT_VERSION
-from lifeline.errors import ConfigError, NotFoundError, TransitionError, UnavailableError
+from lifeline.core import CONTRACT_VERSION
+from lifeline.core.errors import ConfigError, NotFoundError, TransitionError, UnavailableError
 
 __all__ = ["API_PREFIX", "create_app"]
 

@@ -14,9 +14,9 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Query, Request
 
 from alerts.rules import RuleSet, load_rules
-from lifeline.identity import LoginPolicy
-from lifeline.payloads import AlertEvent
-from lifeline.ports import (
+from lifeline.core.identity import LoginPolicy
+from lifeline.core.payloads import AlertEvent
+from lifeline.core.ports import (
     AlertActions,
     AlertStore,
     AuthStore,
@@ -26,8 +26,8 @@ from lifeline.ports import (
     RegistryStore,
     TelemetryStore,
 )
-from lifeline.registry import Registry
-from lifeline.timeutil import now_ms
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import now_ms
 
 __all__ = [
     "MAX_LIMIT",

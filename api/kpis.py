@@ -22,7 +22,7 @@ from typing import Final
 
 import msgspec
 
-from lifeline.alert import Alert, AuditEntry, Severity
+from lifeline.core.alert import Alert, AuditEntry, Severity
 
 __all__ = [
     "CHATTER_COUNT",

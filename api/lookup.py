@@ -3,10 +3,10 @@ open alerts of one source."""
 
 from __future__ import annotations
 
-from lifeline.alert import OPEN_STATES, Alert, AlertQuery
-from lifeline.errors import NotFoundError
-from lifeline.ports import AlertStore
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station
+from lifeline.core.alert import OPEN_STATES, Alert, AlertQuery
+from lifeline.core.errors import NotFoundError
+from lifeline.core.ports import AlertStore
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station
 
 __all__ = [
     "ONLINE_WINDOW_MS",

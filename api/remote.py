@@ -1,6 +1,6 @@
 """The API process's link to scaled-out rules workers (``lifeline api``).
 
-:class:`MqttActionsBridge` implements ``lifeline.ports.AlertActions`` by sending an
+:class:`MqttActionsBridge` implements ``lifeline.core.ports.AlertActions`` by sending an
 :class:`alerts.remote.ActionRequest` to the rules worker that owns the alert's partition
 and waiting for its reply, and feeds alert events published by the workers on
 ``{prefix}/alerts/#`` into a :class:`alerts.notify_memory.BroadcastNotifier` for the
@@ -19,13 +19,13 @@ import msgspec
 
 from alerts.notify_memory import BroadcastNotifier
 from alerts.remote import ActionReply, ActionRequest, alert_partition_key
-from lifeline.alert import Alert, AlertAction
-from lifeline.errors import NotFoundError, TransitionError, UnavailableError
+from lifeline.core.alert import Alert, AlertAction
+from lifeline.core.errors import NotFoundError, TransitionError, UnavailableError
+from lifeline.core.partitions import INTERNAL_PREFIX, action_topic, partition_of, reply_topic
+from lifeline.core.payloads import AlertEvent
+from lifeline.core.ports import AlertStore
+from lifeline.core.topics import DEFAULT_PREFIX
 from lifeline.mqtt import BrokerAddress
-from lifeline.partitions import INTERNAL_PREFIX, action_topic, partition_of, reply_topic
-from lifeline.payloads import AlertEvent
-from lifeline.ports import AlertStore
-from lifeline.topics import DEFAULT_PREFIX
 
 __all__ = ["ActionTimeoutError", "MqttActionsBridge"]
 

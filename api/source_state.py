@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from alerts.source_state import SourceState, source_state
-from lifeline.alert import Alert
+from lifeline.core.alert import Alert
 
 __all__ = ["OFFLINE_AFTER_MS", "SourceState", "displayed_state"]
 

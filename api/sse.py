@@ -18,7 +18,7 @@ from typing import Final
 
 import msgspec
 
-from lifeline.payloads import AlertEvent
+from lifeline.core.payloads import AlertEvent
 
 __all__ = ["KEEPALIVE_S", "format_event", "sse_frames"]
 

@@ -24,8 +24,13 @@ from typing import Final
 
 import msgspec
 
-from lifeline.registry import Registry
-from lifeline.topics import gas_event_topic, gas_reading_topic, meter_reading_topic, station_topic
+from lifeline.core.registry import Registry
+from lifeline.core.topics import (
+    gas_event_topic,
+    gas_reading_topic,
+    meter_reading_topic,
+    station_topic,
+)
 
 __all__ = [
     "DAY_MS",

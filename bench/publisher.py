@@ -34,9 +34,14 @@ from typing import Any
 import msgspec
 
 from bench.load import LoadGenerator, Mix, Tally, Traffic
+from lifeline.core.registry import Registry
+from lifeline.core.topics import (
+    gas_event_topic,
+    gas_reading_topic,
+    meter_reading_topic,
+    station_topic,
+)
 from lifeline.mqtt import BrokerAddress
-from lifeline.registry import Registry
-from lifeline.topics import gas_event_topic, gas_reading_topic, meter_reading_topic, station_topic
 from simulators.publish import MqttPublisher
 
 __all__ = [

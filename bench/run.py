@@ -31,10 +31,10 @@ from bench.probes import Backlog, BacklogProbe, ProcessSampler, ProcessStats
 from bench.publisher import Accounts, PublisherPool, PublishJob, RatePlan, RoutedPublisher
 from bench.stack import Target
 from bench.store_probe import StoreProbe
-from lifeline.registry import Registry
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import now_ms
+from lifeline.core.topics import gas_reading_topic, meter_reading_topic
 from lifeline.seed import generate_registry
-from lifeline.timeutil import now_ms
-from lifeline.topics import gas_reading_topic, meter_reading_topic
 
 __all__ = ["FaultContext", "RunOptions", "RunResult", "run_load"]
 

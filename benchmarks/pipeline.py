@@ -25,11 +25,11 @@ from api.app import create_app
 from api.auth.secrets import API_KEY_PREFIX, new_token, token_hash
 from api.deps import ApiDeps
 from ingest.decode import decode_message
-from lifeline.identity import Credential, CredentialKind, Role, User
-from lifeline.records import Record
+from lifeline.core.identity import Credential, CredentialKind, Role, User
+from lifeline.core.records import Record
+from lifeline.core.timeutil import now_ms
+from lifeline.core.topics import gas_reading_topic, station_topic
 from lifeline.seed import generate_registry
-from lifeline.timeutil import now_ms
-from lifeline.topics import gas_reading_topic, station_topic
 from store import SqliteAlertStore, SqliteAuthStore, SqliteDeadLetterStore, SqliteTelemetryStore
 
 

@@ -11,10 +11,10 @@ import random
 from dataclasses import dataclass, replace
 from typing import Final
 
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
+from lifeline.core.topics import DEFAULT_PREFIX
 from lifeline.mqtt import BrokerAddress, parse_mqtt_url
 from lifeline.settings import Settings
-from lifeline.topics import DEFAULT_PREFIX
 
 __all__ = ["PUBLISHER_PROPERTY", "Backoff", "BatchConfig", "MqttConfig", "RetryConfig"]
 

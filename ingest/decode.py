@@ -41,8 +41,8 @@ from typing import Any, Final
 import msgspec
 
 from ingest.nesting import Nesting, measure_nesting
-from lifeline.errors import RejectError
-from lifeline.payloads import (
+from lifeline.core.errors import RejectError
+from lifeline.core.payloads import (
     MAX_BATCH_RECORDS,
     MAX_FUTURE_MS,
     MAX_NESTING_DEPTH,
@@ -57,9 +57,9 @@ from lifeline.payloads import (
     StationTelemetry,
     ts_to_ms,
 )
-from lifeline.records import Body, Record
-from lifeline.registry import Registry
-from lifeline.topics import DEFAULT_PREFIX, InboundTopic, RecordKind, parse_inbound
+from lifeline.core.records import Body, Record
+from lifeline.core.registry import Registry
+from lifeline.core.topics import DEFAULT_PREFIX, InboundTopic, RecordKind, parse_inbound
 
 __all__ = ["Decoded", "Rejection", "decode_message", "ts_ms_of"]
 
@@ -128,7 +128,7 @@ class _RejectedError(Exception):
 
 
 def ts_ms_of(ts: dt.datetime | int) -> int:
-    """Event time in exact integer epoch milliseconds (see lifeline.payloads.ts_to_ms)."""
+    """Event time in exact integer epoch milliseconds (see lifeline.core.payloads.ts_to_ms)."""
     return ts_to_ms(ts)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from lifeline.topics import inbound_filters
+from lifeline.core.topics import inbound_filters
 
 __all__ = ["IngestUnavailableError", "LocalInbox", "LocalMessage"]
 

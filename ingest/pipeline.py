@@ -32,12 +32,12 @@ import msgspec
 from ingest.config import RetryConfig
 from ingest.decode import Decoded, Rejection, decode_message
 from ingest.metrics import IngestMetrics
-from lifeline.payloads import Reject, RejectReason
-from lifeline.ports import Clock, DeadLetter, DeadLetterStore, TelemetryStore
-from lifeline.records import Record
-from lifeline.registry import Registry
-from lifeline.timeutil import iso_ms
-from lifeline.topics import DEFAULT_PREFIX, rejects_topic
+from lifeline.core.payloads import Reject, RejectReason
+from lifeline.core.ports import Clock, DeadLetter, DeadLetterStore, TelemetryStore
+from lifeline.core.records import Record
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import iso_ms
+from lifeline.core.topics import DEFAULT_PREFIX, rejects_topic
 
 __all__ = ["Pipeline", "Received", "RecordSink", "RejectPublisher"]
 

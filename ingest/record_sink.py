@@ -1,7 +1,7 @@
 """``MqttRecordSink``: hands validated records to scaled-out rule workers over MQTT.
 
 Production topology: ingest workers do not evaluate rules themselves; after the store
-write they publish each batch, split by partition (see :mod:`lifeline.partitions`), as
+write they publish each batch, split by partition (see :mod:`lifeline.core.partitions`), as
 msgpack on ``lifeline/internal/v1/records/{p}`` at QoS 1. ``accept`` returns only when
 the broker has acknowledged every partition's message, so the inbound messages are
 acked after the records are both stored and queued for their rules worker. While the
@@ -18,10 +18,10 @@ from collections.abc import Sequence
 
 import aiomqtt
 
-from lifeline.codec import encode_records
+from lifeline.core.codec import encode_records
+from lifeline.core.partitions import INTERNAL_PREFIX, record_partition, records_topic
+from lifeline.core.records import Record
 from lifeline.mqtt import BrokerAddress
-from lifeline.partitions import INTERNAL_PREFIX, record_partition, records_topic
-from lifeline.records import Record
 
 __all__ = ["MqttRecordSink"]
 

@@ -36,12 +36,12 @@ from ingest.config import Backoff, BatchConfig, MqttConfig, RetryConfig
 from ingest.local import LocalInbox
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline, Received, RecordSink, RejectPublisher
+from lifeline.core.ports import Clock, DeadLetterStore, TelemetryStore
+from lifeline.core.records import Record
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import now_ms
+from lifeline.core.topics import inbound_filters
 from lifeline.mqtt import Inbox
-from lifeline.ports import Clock, DeadLetterStore, TelemetryStore
-from lifeline.records import Record
-from lifeline.registry import Registry
-from lifeline.timeutil import now_ms
-from lifeline.topics import inbound_filters
 
 __all__ = ["IngestService", "SystemClock"]
 
@@ -69,7 +69,7 @@ def _publisher(message: aiomqtt.Message, name: str | None) -> str | None:
 
 
 class SystemClock:
-    """Wall-clock :class:`lifeline.ports.Clock`."""
+    """Wall-clock :class:`lifeline.core.ports.Clock`."""
 
     def now_ms(self) -> int:
         return now_ms()

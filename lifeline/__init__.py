@@ -1,17 +1,3 @@
-"""Lifeline core: the pure vocabulary shared by ingest, alerts, store, api and simulators.
-
-Nothing in the core does I/O. Modules:
-
-- ``ids``       identifier rules and source kinds
-- ``topics``    the MQTT topic contract (parse and build)
-- ``payloads``  wire payloads of contract v1, as msgspec structs
-- ``records``   validated records passed through the pipeline
-- ``alert``     alert severities, states and the alert value
-- ``registry``  registry entities (channels, enterprises, stations, meters, utilities)
-- ``ports``     Protocols for stores, notifiers and the clock
-- ``errors``    the error hierarchy
-"""
-
-__all__ = ["CONTRACT_VERSION"]
-
-CONTRACT_VERSION = 1
+"""Lifeline: ``lifeline.core`` is the pure vocabulary (no I/O); the rest of the package
+is process wiring: settings, logs, the MQTT client and embedded broker, store opening
+and the ``lifeline`` command (README.md)."""

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 from lifeline.logs import configure_logging
 from lifeline.settings import load_settings
 

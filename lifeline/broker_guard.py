@@ -35,8 +35,8 @@ from amqtt.adapters import ReaderAdapter
 from amqtt.plugins.authentication import FileAuthPlugin
 from prometheus_client import CollectorRegistry, Counter
 
+from lifeline.core.payloads import MAX_PAYLOAD_BYTES
 from lifeline.metrics import MetricSet
-from lifeline.payloads import MAX_PAYLOAD_BYTES
 
 __all__ = [
     "MAX_PACKET_BYTES",

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiomqtt
 
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 
 __all__ = ["AlertPublisher", "BrokerAddress", "Inbox", "parse_mqtt_url"]
 

@@ -24,8 +24,8 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 __all__ = [
     "MOSQUITTO_ITERATIONS",
     "amqtt_hash",
+    "broker_hashes",
     "mosquitto_hash",
-    "new_password",
     "verify_amqtt_hash",
     "verify_mosquitto_hash",
 ]
@@ -35,9 +35,9 @@ _SALT_BYTES: Final = 12
 _ARGON2: Final = Argon2Hasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 
-def new_password() -> str:
-    """A random password: 32 URL-safe characters (192 bits)."""
-    return secrets.token_urlsafe(24)
+def broker_hashes(password: str) -> tuple[str, str]:
+    """Both hashes ``lifeline accounts`` stores for a password: (Mosquitto, amqtt)."""
+    return mosquitto_hash(password), amqtt_hash(password)
 
 
 def mosquitto_hash(

@@ -3,7 +3,7 @@
 Scaled out, an administrator's edit is made by the API process; ingest and rules
 workers hold their own copy in memory. :func:`follow_registry` polls the store's
 ``version`` (one row, cheap) and, when it moved, loads the registry and has the live
-object :meth:`~lifeline.registry.Registry.adopt` it, so decode, rules and telemetry
+object :meth:`~lifeline.core.registry.Registry.adopt` it, so decode, rules and telemetry
 tags use the edit from then on (within ``interval_s``). ``lifeline up`` does not need
 it: there the API edits the very object ingest and the engine read.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from lifeline.ports import RegistryStore
-from lifeline.registry import Registry
+from lifeline.core.ports import RegistryStore
+from lifeline.core.registry import Registry
 
 __all__ = ["DEFAULT_INTERVAL_S", "follow_registry", "refresh_registry"]
 

@@ -1,6 +1,6 @@
 """The deterministic demo registry: Qingdao's gas channels, heating enterprises and meters.
 
-:func:`generate_registry` builds the same :class:`~lifeline.registry.Registry` for the
+:func:`generate_registry` builds the same :class:`~lifeline.core.registry.Registry` for the
 same ``(seed, meters)`` on every machine with the same Python minor version (it draws
 from one ``random.Random(seed)``), so simulators, tests and a fresh database agree on
 ids, owners and places. Pure: no I/O.
@@ -24,7 +24,7 @@ import math
 import random
 from typing import Final
 
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station, Utility
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station, Utility
 
 __all__ = [
     "CHANNEL_COUNT",

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lifeline.topics import DEFAULT_PREFIX
+from lifeline.core.topics import DEFAULT_PREFIX
 
 __all__ = ["Settings", "load_settings"]
 

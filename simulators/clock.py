@@ -16,7 +16,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from lifeline.timeutil import now_ms
+from lifeline.core.timeutil import now_ms
 
 __all__ = ["AcceleratedClock", "SimClock", "SteppedClock"]
 

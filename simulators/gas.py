@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from lifeline.payloads import GasEvent, GasEventType, GasReading
-from lifeline.registry import Channel
-from lifeline.topics import DEFAULT_PREFIX, gas_event_topic, gas_reading_topic
+from lifeline.core.payloads import GasEvent, GasEventType, GasReading
+from lifeline.core.registry import Channel
+from lifeline.core.topics import DEFAULT_PREFIX, gas_event_topic, gas_reading_topic
 from simulators.scenarios import Scenario, ScenarioKind
 from simulators.source import (
     HOUR_MS,

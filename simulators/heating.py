@@ -21,9 +21,9 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
-from lifeline.payloads import StationTelemetry
-from lifeline.registry import Station
-from lifeline.topics import DEFAULT_PREFIX, station_topic
+from lifeline.core.payloads import StationTelemetry
+from lifeline.core.registry import Station
+from lifeline.core.topics import DEFAULT_PREFIX, station_topic
 from simulators.scenarios import Scenario, ScenarioKind
 from simulators.source import (
     HOUR_MS,

@@ -17,9 +17,9 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
-from lifeline.payloads import MeterAlarm, MeterReading, ValveState
-from lifeline.registry import Meter
-from lifeline.topics import DEFAULT_PREFIX, meter_reading_topic
+from lifeline.core.payloads import MeterAlarm, MeterReading, ValveState
+from lifeline.core.registry import Meter
+from lifeline.core.topics import DEFAULT_PREFIX, meter_reading_topic
 from simulators.scenarios import Scenario, ScenarioKind
 from simulators.source import (
     DAY_MS,

@@ -24,13 +24,13 @@ from typing import Final, TextIO
 
 import msgspec
 
-from lifeline.errors import ConfigError
-from lifeline.ids import SourceKind
-from lifeline.payloads import MAX_PAST_MS
-from lifeline.registry import Registry
+from lifeline.core.errors import ConfigError
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import MAX_PAST_MS
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import now_ms
+from lifeline.core.topics import DEFAULT_PREFIX
 from lifeline.settings import Settings
-from lifeline.timeutil import now_ms
-from lifeline.topics import DEFAULT_PREFIX
 from simulators.clock import AcceleratedClock, SimClock
 from simulators.gas import GasChannelSim
 from simulators.heating import StationSim, Weather

@@ -30,8 +30,8 @@ from typing import Final, NamedTuple
 
 import msgspec
 
-from lifeline.errors import ConfigError
-from lifeline.ids import SourceKind
+from lifeline.core.errors import ConfigError
+from lifeline.core.ids import SourceKind
 
 __all__ = [
     "KINDS",

@@ -11,7 +11,7 @@ LifelineError
 
 from __future__ import annotations
 
-from lifeline.errors import ConflictError, LifelineError, UnavailableError
+from lifeline.core.errors import ConflictError, LifelineError, UnavailableError
 
 __all__ = [
     "AlertConflictError",

@@ -20,7 +20,7 @@ from typing import Final
 import httpx
 import msgspec
 
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 from store.errors import StoreRequestError, StoreUnavailableError
 
 __all__ = ["InfluxHttp", "Row", "Series"]

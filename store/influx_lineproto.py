@@ -14,10 +14,10 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from lifeline.ids import is_valid_id
-from lifeline.records import PRESENCE_SLOT_MS, Record, device_events, numeric_fields
-from lifeline.registry import Registry
-from lifeline.topics import RecordKind
+from lifeline.core.ids import is_valid_id
+from lifeline.core.records import PRESENCE_SLOT_MS, Record, device_events, numeric_fields
+from lifeline.core.registry import Registry
+from lifeline.core.topics import RecordKind
 from store.influx_schema import (
     EVENT,
     EVENT_FIELDS,

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from lifeline.payloads import STATION_FIELDS, GasEventType, MeterAlarm
-from lifeline.records import GAS_READING_FIELDS, METER_READING_FIELDS
-from lifeline.topics import RecordKind
+from lifeline.core.payloads import STATION_FIELDS, GasEventType, MeterAlarm
+from lifeline.core.records import GAS_READING_FIELDS, METER_READING_FIELDS
+from lifeline.core.topics import RecordKind
 
 __all__ = [
     "DATA_MEASUREMENTS",

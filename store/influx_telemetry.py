@@ -23,9 +23,9 @@ from typing import Final, TypeVar
 
 import httpx
 
-from lifeline.ids import is_valid_id
-from lifeline.records import Bucket, DeviceEvent, Point, Record
-from lifeline.registry import Registry
+from lifeline.core.ids import is_valid_id
+from lifeline.core.records import Bucket, DeviceEvent, Point, Record
+from lifeline.core.registry import Registry
 from store.influx_batcher import LineBatcher
 from store.influx_http import InfluxHttp, Series
 from store.influx_lineproto import encode_records
@@ -51,7 +51,7 @@ _ENCODE_IN_THREAD: Final = 500  # records; fewer are encoded on the event loop
 
 
 class InfluxTelemetryStore:
-    """:class:`lifeline.ports.TelemetryStore` on an InfluxDB database.
+    """:class:`lifeline.core.ports.TelemetryStore` on an InfluxDB database.
 
     ``url`` is the HTTP(S) base URL (``http://influxdb:8086``), ``database`` the 1.x
     database (2.x: the database name of a DBRP mapping; 3.x Core: the database).

@@ -35,10 +35,10 @@ from typing import Final, ParamSpec, TypeVar
 
 import msgspec
 
-from lifeline.codec import decode_records, encode_records
-from lifeline.ports import Clock, TelemetryStore
-from lifeline.records import Bucket, DeviceEvent, Point, Record
-from lifeline.timeutil import now_ms
+from lifeline.core.codec import decode_records, encode_records
+from lifeline.core.ports import Clock, TelemetryStore
+from lifeline.core.records import Bucket, DeviceEvent, Point, Record
+from lifeline.core.timeutil import now_ms
 from store.errors import SpoolFullError, StoreUnavailableError
 from store.spool_log import Chunk, SpoolLog
 from store.spool_metrics import SpoolMetrics
@@ -64,7 +64,7 @@ class _WallClock:
 
 
 class SpoolingTelemetryStore:
-    """:class:`lifeline.ports.TelemetryStore` in front of ``inner``; see module docstring.
+    """:class:`lifeline.core.ports.TelemetryStore` in front of ``inner``; see module docstring.
 
     ``directory`` holds this spool alone (one writer process per directory). Opening it
     checks and repairs the files synchronously (do it at start-up).

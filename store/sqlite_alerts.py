@@ -1,6 +1,6 @@
 """SqliteAlertStore: durable alerts and their append-only audit trail (``lifeline.db``).
 
-- ``alerts`` one row per alert, a column per field of :class:`lifeline.alert.Alert`;
+- ``alerts`` one row per alert, a column per field of :class:`lifeline.core.alert.Alert`;
   a partial unique index allows one open (state != 'closed') alert per
   ``(source_id, rule)`` — a second one raises :class:`AlertConflictError`.
 - ``alert_audit`` one row per transition. Triggers abort any UPDATE or DELETE, so the
@@ -19,8 +19,8 @@ from typing import Any, Final
 
 import msgspec
 
-from lifeline.alert import Alert, AlertQuery, AlertState, AuditEntry
-from lifeline.errors import NotFoundError
+from lifeline.core.alert import Alert, AlertQuery, AlertState, AuditEntry
+from lifeline.core.errors import NotFoundError
 from store.errors import AlertConflictError
 from store.sqlite_db import Migration, SqliteWorker, Synchronous, placeholders, transaction
 
@@ -97,7 +97,7 @@ _NOT_CLOSED: Final = f"state != '{AlertState.CLOSED.value}'"
 
 
 class SqliteAlertStore:
-    """:class:`lifeline.ports.AlertStore` on SQLite; tables are created on open."""
+    """:class:`lifeline.core.ports.AlertStore` on SQLite; tables are created on open."""
 
     def __init__(self, path: Path, synchronous: Synchronous = "NORMAL") -> None:
         self._worker = SqliteWorker(path, "alerts", _MIGRATIONS, synchronous)

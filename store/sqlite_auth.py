@@ -19,8 +19,8 @@ from typing import Any, Final
 
 import msgspec
 
-from lifeline.errors import ConflictError
-from lifeline.identity import AuditQuery, AuditRecord, Credential, LoginGate, LoginPolicy, User
+from lifeline.core.errors import ConflictError
+from lifeline.core.identity import AuditQuery, AuditRecord, Credential, LoginGate, LoginPolicy, User
 from store.sqlite_db import Migration, SqliteWorker, Synchronous, transaction
 
 __all__ = ["SqliteAuthStore"]
@@ -80,7 +80,7 @@ _AUDIT_FIELDS: Final = AuditRecord.__struct_fields__
 
 
 class SqliteAuthStore:
-    """:class:`lifeline.ports.AuthStore` on SQLite; tables are created on open."""
+    """:class:`lifeline.core.ports.AuthStore` on SQLite; tables are created on open."""
 
     def __init__(self, path: Path, synchronous: Synchronous = "NORMAL") -> None:
         self._worker = SqliteWorker(path, "auth", _MIGRATIONS, synchronous)

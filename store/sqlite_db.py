@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
 
-from lifeline.timeutil import now_ms
+from lifeline.core.timeutil import now_ms
 
 __all__ = [
     "BUSY_TIMEOUT_MS",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from lifeline.ports import DeadLetter, DeadLetterQuery
+from lifeline.core.ports import DeadLetter, DeadLetterQuery
 from store.sqlite_db import Migration, SqliteWorker, Synchronous, transaction
 
 __all__ = ["DEFAULT_MAX_ROWS", "SqliteDeadLetterStore"]
@@ -40,7 +40,7 @@ _COLUMNS: Final = "received_at_ms, topic, utility_id, reason, detail, record_ind
 
 
 class SqliteDeadLetterStore:
-    """:class:`lifeline.ports.DeadLetterStore` on SQLite, keeping the newest ``max_rows``."""
+    """:class:`lifeline.core.ports.DeadLetterStore` on SQLite, keeping the newest ``max_rows``."""
 
     def __init__(
         self, path: Path, max_rows: int = DEFAULT_MAX_ROWS, synchronous: Synchronous = "NORMAL"

@@ -1,7 +1,7 @@
 """SqliteRegistryStore: the durable registry (``lifeline.db``), one table per entity.
 
 Tables ``utilities``, ``channels``, ``enterprises``, ``stations`` and ``meters`` have one
-column per field of the entity struct in :mod:`lifeline.registry`, with foreign keys to
+column per field of the entity struct in :mod:`lifeline.core.registry`, with foreign keys to
 the owning utility or enterprise. ``save`` replaces the whole registry in one
 transaction and counts up ``registry_version`` (one row), so processes that hold the
 registry in memory notice an edit by polling ``version`` (see ``lifeline.registry_follow``);
@@ -17,7 +17,7 @@ from typing import Final, TypeVar
 
 import msgspec
 
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station, Utility
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station, Utility
 from store.sqlite_db import Migration, SqliteWorker, Synchronous, transaction
 
 __all__ = ["SqliteRegistryStore"]
@@ -62,7 +62,7 @@ _TABLES: Final = ("utilities", "channels", "enterprises", "stations", "meters")
 
 
 class SqliteRegistryStore:
-    """:class:`lifeline.ports.RegistryStore` on SQLite; tables are created on open."""
+    """:class:`lifeline.core.ports.RegistryStore` on SQLite; tables are created on open."""
 
     def __init__(self, path: Path, synchronous: Synchronous = "NORMAL") -> None:
         self._worker = SqliteWorker(path, "registry", _MIGRATIONS, synchronous)

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from lifeline.records import (
+from lifeline.core.records import (
     PRESENCE_SLOT_MS,
     Bucket,
     DeviceEvent,
@@ -97,7 +97,7 @@ _LATEST: Final = (
 
 
 class SqliteTelemetryStore:
-    """:class:`lifeline.ports.TelemetryStore` on a SQLite file of its own.
+    """:class:`lifeline.core.ports.TelemetryStore` on a SQLite file of its own.
 
     Opening (and creating or migrating the schema) happens in the constructor.
     """

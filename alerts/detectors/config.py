@@ -16,7 +16,7 @@ import msgspec
 import msgspec.yaml
 from msgspec import Meta
 
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 
 __all__ = ["DEFAULTS_PATH", "AnomalyConfig", "Cadence", "load_anomaly_config"]
 

@@ -9,7 +9,7 @@ from fastapi import Request
 
 from api.auth.guard import client_ip
 from api.deps import get_deps
-from lifeline.identity import AuditRecord
+from lifeline.core.identity import AuditRecord
 
 __all__ = ["record"]
 

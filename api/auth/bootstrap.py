@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from api.auth.secrets import hash_password, token_hash, verify_password
-from lifeline.errors import ConfigError
-from lifeline.identity import Credential, CredentialKind, Role, User
-from lifeline.ports import AuthStore
-from lifeline.timeutil import now_ms
+from lifeline.core.errors import ConfigError
+from lifeline.core.identity import Credential, CredentialKind, Role, User
+from lifeline.core.ports import AuthStore
+from lifeline.core.timeutil import now_ms
 
 __all__ = [
     "BOOTSTRAP_USER",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from lifeline.identity import Role
+from lifeline.core.identity import Role
 
 __all__ = ["ACCESS", "ANYONE", "PUBLIC", "STAFF", "Rule", "rule_for"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lifeline.identity import CredentialKind, Role
+from lifeline.core.identity import CredentialKind, Role
 
 __all__ = ["Principal"]
 

@@ -15,11 +15,11 @@ from typing import Final
 from fastapi import HTTPException
 
 from api.auth.principal import Principal
-from lifeline.alert import OPEN_STATES, Alert, AlertQuery
-from lifeline.identity import Role
-from lifeline.payloads import AlertEvent
-from lifeline.ports import AlertStore
-from lifeline.registry import Registry
+from lifeline.core.alert import OPEN_STATES, Alert, AlertQuery
+from lifeline.core.identity import Role
+from lifeline.core.payloads import AlertEvent
+from lifeline.core.ports import AlertStore
+from lifeline.core.registry import Registry
 
 __all__ = [
     "NOBODY",

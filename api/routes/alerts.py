@@ -1,6 +1,6 @@
 """``/api/v1/alerts``: list, detail with audit trail, operator actions, live stream.
 
-Actions (``POST /alerts/{id}/ack`` ...) go to :class:`~lifeline.ports.AlertActions`
+Actions (``POST /alerts/{id}/ack`` ...) go to :class:`~lifeline.core.ports.AlertActions`
 (the rule engine owns alerts). The actor is the authenticated account; an ``actor`` in
 the body is accepted for compatibility and ignored. Every action request, allowed or
 not, is in the audit log with the caller's IP; the transition itself is in the alert's
@@ -31,9 +31,9 @@ from api.schemas.alerts import (
 )
 from api.schemas.common import Page
 from api.sse import sse_frames
-from lifeline.alert import OPEN_STATES, AlertAction, AlertQuery, AlertState, Severity
-from lifeline.errors import LifelineError, NotFoundError
-from lifeline.ids import SourceKind
+from lifeline.core.alert import OPEN_STATES, AlertAction, AlertQuery, AlertState, Severity
+from lifeline.core.errors import LifelineError, NotFoundError
+from lifeline.core.ids import SourceKind
 
 __all__ = ["router"]
 

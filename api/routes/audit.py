@@ -17,7 +17,7 @@ from api.deps import MAX_LIMIT, AlertStoreDep, AuthStoreDep
 from api.routes import API_PREFIX
 from api.schemas.audit import ALERT_TRANSITION, AuditItemOut, AuditPage
 from api.timeparse import parse_instant
-from lifeline.identity import AuditQuery
+from lifeline.core.identity import AuditQuery
 
 __all__ = ["router"]
 

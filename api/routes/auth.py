@@ -20,8 +20,8 @@ from api.auth.secrets import SESSION_PREFIX, new_token, token_hash, verify_passw
 from api.deps import AuthStoreDep, Deps
 from api.routes import API_PREFIX
 from api.schemas.auth import LoginBody, MeOut, TokenOut
-from lifeline.identity import Credential, CredentialKind
-from lifeline.timeutil import iso_ms
+from lifeline.core.identity import Credential, CredentialKind
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["router"]
 

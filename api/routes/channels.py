@@ -37,10 +37,10 @@ from api.schemas.common import Page
 from api.schemas.registry import ChannelDetail, ChannelOut
 from api.schemas.registry_edit import ChannelEdit
 from api.source_state import SourceState, displayed_state
-from lifeline.alert import Alert
-from lifeline.ports import AlertStore, TelemetryStore
-from lifeline.records import Point
-from lifeline.registry import Channel
+from lifeline.core.alert import Alert
+from lifeline.core.ports import AlertStore, TelemetryStore
+from lifeline.core.records import Point
+from lifeline.core.registry import Channel
 
 __all__ = ["router"]
 

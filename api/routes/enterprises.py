@@ -31,9 +31,9 @@ from api.routes import API_PREFIX
 from api.schemas.common import Page
 from api.schemas.registry import EnterpriseDetail, EnterpriseOut, StationOut
 from api.timeparse import local_midnight_ms
-from lifeline.ports import AlertStore, TelemetryStore
-from lifeline.records import PRESENCE_SLOT_MS
-from lifeline.registry import Enterprise, Registry
+from lifeline.core.ports import AlertStore, TelemetryStore
+from lifeline.core.records import PRESENCE_SLOT_MS
+from lifeline.core.registry import Enterprise, Registry
 
 __all__ = ["online_rate", "router"]
 

@@ -16,8 +16,8 @@ from api.deps import AlertStoreDep, ClockDep
 from api.kpis import HOUR_MS, shift_kpis
 from api.routes import API_PREFIX
 from api.schemas.kpis import KpisOut
-from lifeline.alert import Alert, AlertQuery, AuditEntry
-from lifeline.ports import AlertStore
+from lifeline.core.alert import Alert, AlertQuery, AuditEntry
+from lifeline.core.ports import AlertStore
 
 __all__ = ["AUDIT_CAP", "router"]
 

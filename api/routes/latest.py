@@ -6,7 +6,7 @@ import asyncio
 
 from api.schemas.common import PointOut
 from api.schemas.registry import point_out
-from lifeline.ports import TelemetryStore
+from lifeline.core.ports import TelemetryStore
 
 __all__ = ["latest_of"]
 

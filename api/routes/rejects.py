@@ -13,7 +13,7 @@ from api.deps import DeadLettersDep, PageDep
 from api.routes import API_PREFIX
 from api.schemas.common import Page
 from api.schemas.rejects import RejectOut, RejectSummary
-from lifeline.ports import DeadLetterQuery
+from lifeline.core.ports import DeadLetterQuery
 
 __all__ = ["router"]
 

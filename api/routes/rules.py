@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import RulesDep
 from api.routes import API_PREFIX
 from api.schemas.rules import RuleOut
-from lifeline.ids import SourceKind
+from lifeline.core.ids import SourceKind
 
 __all__ = ["router"]
 

@@ -18,12 +18,12 @@ from api.routes import API_PREFIX
 from api.schemas.common import Page
 from api.schemas.series import BucketOut, EventOut, MetricsOut, SeriesOut
 from api.timeparse import MAX_BUCKETS, auto_step, parse_instant, parse_step
-from lifeline.errors import NotFoundError
-from lifeline.ids import SourceKind
-from lifeline.payloads import STATION_FIELDS
-from lifeline.records import GAS_READING_FIELDS, METER_READING_FIELDS
-from lifeline.registry import Registry
-from lifeline.timeutil import iso_ms
+from lifeline.core.errors import NotFoundError
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import STATION_FIELDS
+from lifeline.core.records import GAS_READING_FIELDS, METER_READING_FIELDS
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["KNOWN_METRICS", "router"]
 

@@ -26,9 +26,9 @@ from api.schemas.auth import (
     UserPatch,
     check_scope,
 )
-from lifeline.errors import NotFoundError
-from lifeline.identity import Credential, CredentialKind, User
-from lifeline.ports import AuthStore
+from lifeline.core.errors import NotFoundError
+from lifeline.core.identity import Credential, CredentialKind, User
+from lifeline.core.ports import AuthStore
 
 __all__ = ["router"]
 

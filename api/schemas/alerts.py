@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import iso_or_none
-from lifeline.alert import (
+from lifeline.core.alert import (
     Alert,
     AlertCategory,
     AlertState,
@@ -13,8 +13,8 @@ from lifeline.alert import (
     ResolutionCause,
     Severity,
 )
-from lifeline.ids import SourceKind
-from lifeline.timeutil import iso_ms
+from lifeline.core.ids import SourceKind
+from lifeline.core.timeutil import iso_ms
 
 __all__ = [
     "ActionBody",

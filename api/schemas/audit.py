@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from lifeline.alert import AlertState, AuditEntry
-from lifeline.identity import AuditRecord
-from lifeline.timeutil import iso_ms
+from lifeline.core.alert import AlertState, AuditEntry
+from lifeline.core.identity import AuditRecord
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["ALERT_TRANSITION", "AuditItemOut", "AuditPage"]
 

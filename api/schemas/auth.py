@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import iso_or_none
-from lifeline.identity import Credential, CredentialKind, Role, User
-from lifeline.timeutil import iso_ms
+from lifeline.core.identity import Credential, CredentialKind, Role, User
+from lifeline.core.timeutil import iso_ms
 
 __all__ = [
     "ApiKeyCreate",

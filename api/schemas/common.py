@@ -6,7 +6,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from lifeline.timeutil import iso_ms
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["Page", "PointOut", "iso_or_none"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.kpis import FLOOD_COUNT, STALE_MS, ShiftKpis
-from lifeline.timeutil import iso_ms
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["ChatterOut", "FloodOut", "KpisOut", "NoisySourceOut", "StaleOut"]
 

@@ -7,9 +7,9 @@ from pydantic import BaseModel, Field
 from api.schemas.alerts import AlertOut
 from api.schemas.common import PointOut, iso_or_none
 from api.source_state import SourceState
-from lifeline.records import Point
-from lifeline.registry import Channel, Enterprise, Meter, Station
-from lifeline.timeutil import iso_ms
+from lifeline.core.records import Point
+from lifeline.core.registry import Channel, Enterprise, Meter, Station
+from lifeline.core.timeutil import iso_ms
 
 __all__ = [
     "ChannelDetail",

@@ -6,8 +6,8 @@ import base64
 
 from pydantic import BaseModel, Field
 
-from lifeline.ports import DeadLetter
-from lifeline.timeutil import iso_ms
+from lifeline.core.ports import DeadLetter
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["RejectOut", "RejectSummary"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from lifeline.ids import SourceKind
-from lifeline.records import Bucket, DeviceEvent
-from lifeline.timeutil import iso_ms
+from lifeline.core.ids import SourceKind
+from lifeline.core.records import Bucket, DeviceEvent
+from lifeline.core.timeutil import iso_ms
 
 __all__ = ["BucketOut", "EventOut", "MetricsOut", "SeriesOut"]
 

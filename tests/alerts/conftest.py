@@ -12,7 +12,7 @@ from alerts.engine import AlertEngine, EngineOptions
 from alerts.metrics import AlertMetrics
 from alerts.notify_memory import BroadcastNotifier
 from alerts.rules import RuleSet, load_rules
-from lifeline.payloads import (
+from lifeline.core.payloads import (
     GasEvent,
     GasEventType,
     GasReading,
@@ -20,9 +20,9 @@ from lifeline.payloads import (
     MeterReading,
     StationTelemetry,
 )
-from lifeline.records import Record
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station, Utility
-from lifeline.topics import RecordKind
+from lifeline.core.records import Record
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station, Utility
+from lifeline.core.topics import RecordKind
 from store.sqlite_alerts import SqliteAlertStore
 
 T0 = 1_763_000_000_000  # event time origin of the tests (Nov 2025)

@@ -11,9 +11,9 @@ from alerts.anomaly import AnomalyState
 from alerts.detector_registry import build_detector
 from alerts.detectors.domain_gas import BaselineDrift
 from alerts.rules import AnomalyRule, load_rules, parse_rules
-from lifeline.alert import AlertCategory, AlertQuery, AlertState, Severity
-from lifeline.errors import ConfigError
-from lifeline.records import Record
+from lifeline.core.alert import AlertCategory, AlertQuery, AlertState, Severity
+from lifeline.core.errors import ConfigError
+from lifeline.core.records import Record
 from tests.alerts.conftest import MIN, T0, Harness, gas, station
 
 STUCK = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alerts.deadman import DeadmanState, check, inhibited, seen, unheard
 from alerts.rules import DeadmanRule
-from lifeline.alert import Severity
-from lifeline.ids import SourceKind
+from lifeline.core.alert import Severity
+from lifeline.core.ids import SourceKind
 
 MIN = 60_000
 STATION = DeadmanRule(

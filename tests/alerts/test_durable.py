@@ -9,9 +9,9 @@ from prometheus_client import CollectorRegistry
 
 from alerts.durable import save_until_stored
 from alerts.metrics import AlertMetrics
-from lifeline.alert import Alert, AlertState, AuditEntry, Severity
-from lifeline.errors import ConflictError
-from lifeline.ids import SourceKind
+from lifeline.core.alert import Alert, AlertState, AuditEntry, Severity
+from lifeline.core.errors import ConflictError
+from lifeline.core.ids import SourceKind
 
 ALERT = Alert(
     source_id="GAS-0001",

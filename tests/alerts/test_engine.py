@@ -11,7 +11,7 @@ import pytest
 
 from alerts.engine import AlertEngine, EngineOptions
 from alerts.snapshot import RuleStates
-from lifeline.alert import (
+from lifeline.core.alert import (
     Alert,
     AlertAction,
     AlertCategory,
@@ -20,10 +20,10 @@ from lifeline.alert import (
     AuditEntry,
     Severity,
 )
-from lifeline.errors import NotFoundError, TransitionError
-from lifeline.ids import SourceKind
-from lifeline.payloads import AlertEvent
-from lifeline.registry import Enterprise, Registry, Station
+from lifeline.core.errors import NotFoundError, TransitionError
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import AlertEvent
+from lifeline.core.registry import Enterprise, Registry, Station
 from store.sqlite_alerts import SqliteAlertStore
 from tests.alerts.conftest import MIN, T0, Harness, gas, gas_event, meter, station
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import msgspec
 
 from alerts.engine import AlertEngine
-from lifeline.alert import Alert, AlertState, Severity
-from lifeline.registry import Registry
+from lifeline.core.alert import Alert, AlertState, Severity
+from lifeline.core.registry import Registry
 from tests.alerts.conftest import T0, Harness, gas, gas_event, make_registry
 
 S = 1000

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alerts.evaluation import Evaluation, combine
-from lifeline.alert import Severity
+from lifeline.core.alert import Severity
 
 
 def test_combined_condition_is_active_if_any_part_is_with_the_highest_severity() -> None:

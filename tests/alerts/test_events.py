@@ -6,7 +6,7 @@ import msgspec
 
 from alerts.events import EventState, current, update
 from alerts.rules import EventSpec
-from lifeline.alert import Severity
+from lifeline.core.alert import Severity
 
 LEAK = EventSpec(
     raise_on={"alarm_low": Severity.MAJOR, "alarm_high": Severity.CRITICAL},

@@ -6,9 +6,9 @@ import msgspec
 import pytest
 
 from alerts import lifecycle
-from lifeline.alert import Alert, AlertCategory, AlertState, Severity
-from lifeline.errors import TransitionError
-from lifeline.ids import SourceKind
+from lifeline.core.alert import Alert, AlertCategory, AlertState, Severity
+from lifeline.core.errors import TransitionError
+from lifeline.core.ids import SourceKind
 
 AU = AlertState.ACTIVE_UNACKED
 AA = AlertState.ACTIVE_ACKED

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alerts.notify_memory import BroadcastNotifier
-from lifeline.payloads import AlertEvent
+from lifeline.core.payloads import AlertEvent
 
 
 def event(n: int) -> AlertEvent:

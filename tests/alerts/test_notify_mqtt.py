@@ -8,7 +8,7 @@ import aiomqtt
 import msgspec
 
 from alerts.notify_mqtt import MqttNotifier
-from lifeline.payloads import AlertEvent
+from lifeline.core.payloads import AlertEvent
 from tests.services import MosquittoServer
 
 EVENT = AlertEvent(

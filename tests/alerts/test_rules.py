@@ -15,8 +15,8 @@ from alerts.rules import (
     load_rules,
     parse_rules,
 )
-from lifeline.alert import Severity
-from lifeline.errors import ConfigError
+from lifeline.core.alert import Severity
+from lifeline.core.errors import ConfigError
 
 GOOD = """
 rules:

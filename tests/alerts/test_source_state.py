@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from alerts.source_state import source_state
-from lifeline.alert import Alert, AlertCategory, AlertState, Severity
-from lifeline.ids import SourceKind
+from lifeline.core.alert import Alert, AlertCategory, AlertState, Severity
+from lifeline.core.ids import SourceKind
 
 BASE = Alert(
     source_id="GAS-0001",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alerts.evaluation import Evaluation
 from alerts.rules import StuckRule
 from alerts.stuck import StuckState, update
-from lifeline.ids import SourceKind
+from lifeline.core.ids import SourceKind
 
 RULE = StuckRule(
     name="gas_stuck",

@@ -9,8 +9,8 @@ import msgspec
 from alerts.evaluation import Evaluation
 from alerts.rules import Direction, Level, ThresholdRule
 from alerts.threshold import ThresholdState, update
-from lifeline.alert import Severity
-from lifeline.ids import SourceKind
+from lifeline.core.alert import Severity
+from lifeline.core.ids import SourceKind
 
 S = 1000
 

@@ -15,9 +15,9 @@ from prometheus_client import CollectorRegistry
 from alerts import AlertEngine, AlertMetrics, BroadcastNotifier, load_rules
 from api import ApiDeps, ComponentHealth, create_app
 from api.deps import AuthOptions
-from lifeline.identity import Role
-from lifeline.records import Record
-from lifeline.registry import Registry
+from lifeline.core.identity import Role
+from lifeline.core.records import Record
+from lifeline.core.registry import Registry
 from lifeline.seed import generate_registry
 from store import (
     SqliteAlertStore,

@@ -7,13 +7,19 @@ from typing import Final
 
 from alerts import lifecycle
 from api.auth.secrets import API_KEY_PREFIX, new_token, token_hash
-from lifeline.alert import Alert, AlertCategory, Severity
-from lifeline.identity import Credential, CredentialKind, Role, User
-from lifeline.ids import SourceKind
-from lifeline.payloads import GasEvent, GasEventType, GasReading, MeterReading, StationTelemetry
-from lifeline.ports import AlertStore, AuthStore
-from lifeline.records import Record
-from lifeline.topics import RecordKind
+from lifeline.core.alert import Alert, AlertCategory, Severity
+from lifeline.core.identity import Credential, CredentialKind, Role, User
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import (
+    GasEvent,
+    GasEventType,
+    GasReading,
+    MeterReading,
+    StationTelemetry,
+)
+from lifeline.core.ports import AlertStore, AuthStore
+from lifeline.core.records import Record
+from lifeline.core.topics import RecordKind
 
 # 2026-01-15 10:00 in Qingdao (02:00 UTC): ten hours into the local day.
 NOW_MS: Final = int(dt.datetime(2026, 1, 15, 2, 0, tzinfo=dt.UTC).timestamp() * 1000)

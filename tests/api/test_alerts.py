@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from lifeline.alert import AlertCategory, Severity
-from lifeline.ids import SourceKind
-from lifeline.payloads import GasEventType
+from lifeline.core.alert import AlertCategory, Severity
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import GasEventType
 from tests.api.conftest import Env
 from tests.api.factories import MINUTE, NOW_MS, gas, gas_event, raise_alert
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.identity import Role
+from lifeline.core.identity import Role
 from tests.api.conftest import Env
 from tests.api.factories import MINUTE, NOW_MS, gas
 from tests.api.test_auth_matrix import _routes

@@ -23,8 +23,8 @@ from prometheus_client import CollectorRegistry
 from alerts import AlertEngine, AlertMetrics, BroadcastNotifier, load_rules
 from api import ApiDeps, create_app
 from api.deps import AuthOptions
-from lifeline.identity import Role
-from lifeline.registry import Registry
+from lifeline.core.identity import Role
+from lifeline.core.registry import Registry
 from lifeline.seed import generate_registry
 from store import (
     SqliteAlertStore,

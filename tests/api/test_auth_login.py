@@ -6,8 +6,8 @@ import pytest
 
 from api.auth.bootstrap import BOOTSTRAP_USER, DEV_ACCOUNTS, prepare_auth
 from api.auth.secrets import hash_password
-from lifeline.errors import ConfigError
-from lifeline.identity import Role, User
+from lifeline.core.errors import ConfigError
+from lifeline.core.identity import Role, User
 from store import SqliteAuthStore
 from tests.api.conftest import Env
 from tests.api.factories import HOUR, NOW_MS

@@ -10,7 +10,7 @@ import httpx
 from fastapi.routing import APIRoute
 
 from api.auth.policy import ACCESS, PUBLIC, rule_for
-from lifeline.identity import Role
+from lifeline.core.identity import Role
 from tests.api.conftest import Env
 from tests.api.factories import raise_alert
 

@@ -6,8 +6,8 @@ import asyncio
 
 import msgspec
 
-from lifeline.identity import Role
-from lifeline.payloads import AlertEvent
+from lifeline.core.identity import Role
+from lifeline.core.payloads import AlertEvent
 from tests.api.conftest import Env
 from tests.api.factories import raise_alert
 
@@ -106,7 +106,7 @@ async def test_heating_utility_sees_its_enterprise_and_its_stations(env: Env) ->
 async def test_live_feed_of_a_crew_carries_only_its_incidents(env: Env) -> None:
     from api.auth.principal import Principal
     from api.auth.scope import filtered_feed
-    from lifeline.identity import CredentialKind
+    from lifeline.core.identity import CredentialKind
 
     mine = await _assigned(env, "GAS-0001", "crew-01")
     theirs = await _assigned(env, "GAS-0002", "crew-02")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lifeline.alert import AlertCategory
+from lifeline.core.alert import AlertCategory
 from tests.api.conftest import Env
 from tests.api.factories import MINUTE, NOW_MS, clear_alert, gas, raise_alert
 

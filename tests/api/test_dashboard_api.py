@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.alert import AlertAction, AlertState
-from lifeline.errors import TransitionError
+from lifeline.core.alert import AlertAction, AlertState
+from lifeline.core.errors import TransitionError
 from store import SqliteAlertStore
 from store.sqlite_alerts import _MIGRATIONS
 from store.sqlite_db import connect, migrate

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from api.routes.enterprises import online_rate
-from lifeline.alert import AlertCategory, Severity
-from lifeline.ids import SourceKind
+from lifeline.core.alert import AlertCategory, Severity
+from lifeline.core.ids import SourceKind
 from tests.api.conftest import Env
 from tests.api.factories import HOUR, MINUTE, NOW_MS, raise_alert, station
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from api.kpis import HOUR_MS, shift_kpis
-from lifeline.alert import Alert, AlertState, AuditEntry, Severity
-from lifeline.ids import SourceKind
+from lifeline.core.alert import Alert, AlertState, AuditEntry, Severity
+from lifeline.core.ids import SourceKind
 
 NOW = 100 * HOUR_MS
 MIN = 60_000

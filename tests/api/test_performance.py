@@ -13,9 +13,9 @@ from typing import Any, cast
 import httpx
 
 from api import create_app
-from lifeline.alert import AlertCategory
-from lifeline.ids import SourceKind
-from lifeline.ports import AlertStore, TelemetryStore
+from lifeline.core.alert import AlertCategory
+from lifeline.core.ids import SourceKind
+from lifeline.core.ports import AlertStore, TelemetryStore
 from tests.api.conftest import Env
 from tests.api.factories import HOUR, MINUTE, NOW_MS, gas, raise_alert, station
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from lifeline.ports import DeadLetter
+from lifeline.core.ports import DeadLetter
 from tests.api.conftest import Env
 from tests.api.factories import NOW_MS
 

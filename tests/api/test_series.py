@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifeline.payloads import GasEventType
+from lifeline.core.payloads import GasEventType
 from tests.api.conftest import Env
 from tests.api.factories import HOUR, MINUTE, NOW_MS, gas, gas_event
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from api.source_state import OFFLINE_AFTER_MS, displayed_state
-from lifeline.alert import Alert, AlertCategory, AlertState, Severity
-from lifeline.ids import SourceKind
+from lifeline.core.alert import Alert, AlertCategory, AlertState, Severity
+from lifeline.core.ids import SourceKind
 from tests.api.factories import NOW_MS
 
 

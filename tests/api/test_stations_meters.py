@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lifeline.ids import SourceKind
+from lifeline.core.ids import SourceKind
 from tests.api.conftest import Env
 from tests.api.factories import MINUTE, NOW_MS, meter, raise_alert, station
 

@@ -14,8 +14,8 @@ import uvicorn
 
 from api import ApiDeps, create_app
 from api.sse import sse_frames
-from lifeline.alert import AlertAction
-from lifeline.payloads import AlertEvent
+from lifeline.core.alert import AlertAction
+from lifeline.core.payloads import AlertEvent
 from tests.api.conftest import Env
 from tests.api.factories import MINUTE, NOW_MS, gas
 from tests.services import free_port

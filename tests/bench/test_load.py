@@ -18,10 +18,10 @@ from bench.publisher import RatePlan
 from bench.run import _local_midnight
 from bench.store_probe import StoreProbe
 from ingest.decode import decode_message
-from lifeline.records import Record
-from lifeline.registry import Registry
+from lifeline.core.records import Record
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import now_ms
 from lifeline.seed import generate_registry
-from lifeline.timeutil import now_ms
 from store import SqliteAlertStore, SqliteTelemetryStore
 
 DAY_MS = 86_400_000

@@ -1,6 +1,6 @@
 """The drills publish as the utilities do: each topic with its owner's account. These
 pure checks catch the bench routing a topic to an account the broker's ACL (built by
-``lifeline.accounts.grants`` from the same registry) would refuse, or publishing for
+``lifeline.core.accounts.grants`` from the same registry) would refuse, or publishing for
 devices no listed utility owns."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from bench.load import LoadGenerator, Mix, Traffic
 from bench.publisher import Accounts
 from bench.run import RunOptions, _traffic
 from bench.stack import PUBLISHING_HEAT_UTILITIES, publishing_utilities
-from lifeline.accounts import Account, Role, grants
+from lifeline.core.accounts import Account, Role, grants
+from lifeline.core.topics import gas_reading_topic, station_topic
 from lifeline.mqtt import BrokerAddress
 from lifeline.seed import generate_registry
-from lifeline.topics import gas_reading_topic, station_topic
 
 _METERS = 300
 _BROKER = BrokerAddress("127.0.0.1", 1883)

@@ -9,8 +9,8 @@ from typing import Any
 import aiomqtt
 import msgspec
 
+from lifeline.core.topics import gas_event_topic, gas_reading_topic, station_topic
 from lifeline.seed import generate_registry
-from lifeline.topics import gas_event_topic, gas_reading_topic, station_topic
 from tests.e2e.stack import Stack, now_ms
 
 __all__ = ["CHANNELS", "REGISTRY", "STATIONS", "publish_many", "quiet_city"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from lifeline.topics import station_topic
+from lifeline.core.topics import station_topic
 from tests.browser.city import REGISTRY, gas, gas_event, publish_many
 from tests.browser.conftest import SCREENSHOTS, Browsing
 from tests.e2e.stack import Stack, eventually, now_ms

@@ -7,10 +7,10 @@ import datetime as dt
 import msgspec
 import pytest
 
-from lifeline.codec import decode_records, encode_records
-from lifeline.payloads import GasEventType, GasReading, MeterAlarm, MeterReading, ValveState
-from lifeline.records import Record
-from lifeline.topics import RecordKind
+from lifeline.core.codec import decode_records, encode_records
+from lifeline.core.payloads import GasEventType, GasReading, MeterAlarm, MeterReading, ValveState
+from lifeline.core.records import Record
+from lifeline.core.topics import RecordKind
 from tests.store.factories import T0, gas, gas_event, meter, station
 
 

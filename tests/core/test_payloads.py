@@ -5,9 +5,9 @@ import datetime as dt
 import msgspec
 import pytest
 
-from lifeline.payloads import GasReading, MeterReading, ts_to_ms
-from lifeline.records import Record, device_events, numeric_fields
-from lifeline.topics import RecordKind
+from lifeline.core.payloads import GasReading, MeterReading, ts_to_ms
+from lifeline.core.records import Record, device_events, numeric_fields
+from lifeline.core.topics import RecordKind
 
 
 @pytest.mark.parametrize("millis", [0, 1, 7, 123, 999])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import msgspec
 
-from lifeline.registry import Registry
+from lifeline.core.registry import Registry
 from lifeline.registry_follow import follow_registry, refresh_registry
 from lifeline.seed import generate_registry
 from store import SqliteRegistryStore

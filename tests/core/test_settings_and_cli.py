@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lifeline.cli import DEMO_BACKFILL_S, _simulation_flags, build_parser
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 from lifeline.mqtt import parse_mqtt_url
 from lifeline.settings import load_settings
 
@@ -54,7 +54,7 @@ def test_up_simulate_with_a_scenario_injects_only_that() -> None:
 
 
 def test_store_urls_name_sqlite_files_and_influx_databases(tmp_path: Path) -> None:
-    from lifeline.stores import parse_store_url
+    from lifeline.roles.stores import parse_store_url
 
     assert parse_store_url("sqlite://", tmp_path).path == tmp_path / "telemetry.db"
     assert parse_store_url("sqlite:///var/x.db", tmp_path).path == Path("/var/x.db")

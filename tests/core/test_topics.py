@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from lifeline.errors import RejectError
-from lifeline.topics import (
+from lifeline.core.errors import RejectError
+from lifeline.core.topics import (
     RecordKind,
     alert_topic,
     gas_event_topic,

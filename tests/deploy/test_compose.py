@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lifeline.cli import build_parser
-from lifeline.partitions import parse_partitions
+from lifeline.core.partitions import parse_partitions
 from tests.deploy.compose import REPO, SECRETS, run_compose
 from tests.deploy.files import DEPLOY, mosquitto_directives
 

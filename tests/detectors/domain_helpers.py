@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 
 from ingest.decode import decode_message
-from lifeline.records import Record, numeric_fields
-from lifeline.registry import Registry
+from lifeline.core.records import Record, numeric_fields
+from lifeline.core.registry import Registry
 from lifeline.seed import generate_registry
 from simulators.gas import GasChannelSim
 from simulators.heating import StationSim, Weather

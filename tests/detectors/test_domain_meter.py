@@ -8,7 +8,7 @@ from alerts.detectors.domain_meter import (
     MicroLeak,
     night_ms,
 )
-from lifeline.records import Record
+from lifeline.core.records import Record
 from tests.detectors.domain_helpers import HOUR, T0, series, simulate
 
 # T0 is 12:00 local; LOCAL_MIDNIGHT is the next 00:00 local.

@@ -17,7 +17,7 @@ import httpx
 import msgspec
 import pytest
 
-from lifeline.partitions import partition_of
+from lifeline.core.partitions import partition_of
 from tests.e2e.stack import ADMIN_TOKEN, eventually, gas_topic, now_ms
 from tests.services import MosquittoServer, free_port
 

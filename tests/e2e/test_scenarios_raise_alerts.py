@@ -16,10 +16,10 @@ import pytest
 from alerts.engine import AlertEngine
 from alerts.rules import load_rules
 from ingest.decode import decode_message
-from lifeline.alert import Alert, AlertQuery
-from lifeline.registry import Registry
+from lifeline.core.alert import Alert, AlertQuery
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import now_ms
 from lifeline.seed import generate_registry
-from lifeline.timeutil import now_ms
 from simulators.clock import SteppedClock
 from simulators.publish import RecordingPublisher
 from simulators.runner import Simulation, SimulationConfig

@@ -10,7 +10,7 @@ import aiomqtt
 import httpx
 import msgspec
 
-from lifeline.payloads import AlertEvent
+from lifeline.core.payloads import AlertEvent
 from tests.e2e.stack import Stack, eventually, gas_topic, now_ms, publish
 
 

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifeline.broker_guard import MAX_PACKET_BYTES
-from lifeline.payloads import MAX_NESTING_DEPTH, MAX_PAYLOAD_BYTES
+from lifeline.core.payloads import MAX_NESTING_DEPTH, MAX_PAYLOAD_BYTES
 from tests.e2e.stack import gas_topic, now_ms
 from tests.e2e.utility import (
     UtilityStack,

@@ -20,7 +20,7 @@ import aiomqtt
 import httpx
 import pytest
 
-from lifeline.registry import Registry
+from lifeline.core.registry import Registry
 from tests.e2e.stack import eventually, gas_topic, now_ms
 from tests.e2e.utility import (
     UtilityStack,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lifeline.timeutil import now_ms
+from lifeline.core.timeutil import now_ms
 from tests.e2e.stack import eventually, gas_topic
 from tests.e2e.utility import owned_channels, reading, utility_client, utility_stack
 from tests.services import free_port

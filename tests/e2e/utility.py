@@ -21,7 +21,7 @@ import aiomqtt
 import httpx
 import msgspec
 
-from lifeline.registry import Registry
+from lifeline.core.registry import Registry
 from lifeline.seed import generate_registry
 from tests.e2e.stack import Stack
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station, Utility
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station, Utility
 
 # 2026-11-25T08:00:00Z, in the heating season.
 NOW_MS = 1_795_593_600_000
 
 
 class FixedClock:
-    """A :class:`lifeline.ports.Clock` that says what the test tells it."""
+    """A :class:`lifeline.core.ports.Clock` that says what the test tells it."""
 
     def __init__(self, now_ms: int = NOW_MS) -> None:
         self.now = now_ms

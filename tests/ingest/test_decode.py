@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from ingest.decode import Decoded, decode_message, ts_ms_of
-from lifeline.payloads import (
+from lifeline.core.payloads import (
     MAX_PAYLOAD_BYTES,
     GasEvent,
     GasEventType,
@@ -20,9 +20,9 @@ from lifeline.payloads import (
     RejectReason,
     StationTelemetry,
 )
-from lifeline.records import Record
-from lifeline.registry import Registry
-from lifeline.topics import RecordKind
+from lifeline.core.records import Record
+from lifeline.core.registry import Registry
+from lifeline.core.topics import RecordKind
 from tests.ingest.conftest import NOW_MS
 
 GAS = "lifeline/v1/gas/GAS-0001/reading"

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from ingest.decode import Decoded, decode_message
-from lifeline.payloads import MAX_NESTING_DEPTH, MAX_PAYLOAD_BYTES, GasEvent, RejectReason
-from lifeline.registry import Registry
+from lifeline.core.payloads import MAX_NESTING_DEPTH, MAX_PAYLOAD_BYTES, GasEvent, RejectReason
+from lifeline.core.registry import Registry
 from tests.ingest.conftest import NOW_MS
 
 GAS = "lifeline/v1/gas/GAS-0001/reading"

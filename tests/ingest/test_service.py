@@ -14,9 +14,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from ingest import BatchConfig, IngestMetrics, IngestService, MqttConfig, RetryConfig
-from lifeline.ports import DeadLetterQuery, TelemetryStore
-from lifeline.records import Record
-from lifeline.timeutil import now_ms
+from lifeline.core.ports import DeadLetterQuery, TelemetryStore
+from lifeline.core.records import Record
+from lifeline.core.timeutil import now_ms
 from store import SqliteDeadLetterStore, SqliteTelemetryStore
 from tests.ingest.conftest import build_registry
 from tests.services import MosquittoServer

@@ -14,8 +14,8 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from lifeline.accounts_cli import AccountFiles, ensure_accounts
-from lifeline.registry import Registry
+from lifeline.account_files import AccountFiles, ensure_accounts
+from lifeline.core.registry import Registry
 from tests.ingest.conftest import build_registry
 from tests.services import MosquittoServer, free_port, require_binary, run_mosquitto, wait_for_port
 

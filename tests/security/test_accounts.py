@@ -9,11 +9,16 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from lifeline.accounts import AccountsState, Role, grants, reconcile, wanted_accounts
-from lifeline.accounts_cli import AccountFiles, ensure_accounts, load_state
-from lifeline.errors import ConfigError
-from lifeline.passwords import mosquitto_hash, verify_amqtt_hash, verify_mosquitto_hash
-from lifeline.registry import Registry, Utility
+from lifeline.account_files import AccountFiles, ensure_accounts, load_state
+from lifeline.core.accounts import AccountsState, Role, grants, reconcile, wanted_accounts
+from lifeline.core.errors import ConfigError
+from lifeline.core.registry import Registry, Utility
+from lifeline.passwords import (
+    broker_hashes,
+    mosquitto_hash,
+    verify_amqtt_hash,
+    verify_mosquitto_hash,
+)
 from tests.ingest.conftest import build_registry
 from tests.security.conftest import issue
 from tests.services import require_binary
@@ -64,7 +69,7 @@ def test_rotate_issues_a_new_password_for_that_account_only(tmp_path: Path) -> N
 def test_rotating_an_unknown_account_is_refused() -> None:
     wanted = wanted_accounts(build_registry())
     with pytest.raises(ConfigError, match="gas-nobody"):
-        reconcile(AccountsState(), wanted, now_ms=0, rotate=["gas-nobody"])
+        reconcile(AccountsState(), wanted, now_ms=0, hashes=broker_hashes, rotate=["gas-nobody"])
 
 
 def test_files_are_private_and_hold_no_password(tmp_path: Path) -> None:
@@ -102,7 +107,9 @@ def test_mosquitto_hash_interoperates_with_mosquitto_passwd(tmp_path: Path) -> N
 
 def test_acl_gives_each_utility_exactly_its_devices() -> None:
     registry = build_registry()
-    state = reconcile(AccountsState(), wanted_accounts(registry), now_ms=0).state
+    state = reconcile(
+        AccountsState(), wanted_accounts(registry), now_ms=0, hashes=broker_hashes
+    ).state
     access = grants(registry, state.accounts.values())
     assert access.publish["gas-huarun"] == [
         "lifeline/v1/gas/GAS-0001/reading",

@@ -11,7 +11,7 @@ import aiomqtt
 import pytest
 
 from lifeline.broker import BrokerAuth, serve
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 from tests.security.conftest import FOREIGN, OWN, Issued, connected, topics_until
 from tests.services import free_port
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.decode import decode_message
-from lifeline.payloads import MAX_NESTING_DEPTH, RejectReason
+from lifeline.core.payloads import MAX_NESTING_DEPTH, RejectReason
 from tests.ingest.conftest import NOW_MS, build_registry
 
 REGISTRY = build_registry()

@@ -20,8 +20,8 @@ from prometheus_client import CollectorRegistry
 
 from ingest import BatchConfig, IngestMetrics, IngestService, MqttConfig, RetryConfig
 from ingest.config import PUBLISHER_PROPERTY
-from lifeline.ports import DeadLetterQuery
-from lifeline.timeutil import now_ms
+from lifeline.core.ports import DeadLetterQuery
+from lifeline.core.timeutil import now_ms
 from store import SqliteDeadLetterStore, SqliteTelemetryStore
 from tests.ingest.conftest import build_registry
 from tests.ingest.test_service import RecordingSink, eventually

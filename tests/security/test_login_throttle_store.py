@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lifeline.identity import AuditQuery, LoginPolicy
+from lifeline.core.identity import AuditQuery, LoginPolicy
 from store import SqliteAuthStore
 
 POLICY = LoginPolicy(limit=5, window_ms=60_000, max_window_ms=3_600_000)
@@ -17,7 +17,7 @@ T0 = 1_767_571_200_000
 _RESERVE_MANY = """
 import asyncio, sys
 from pathlib import Path
-from lifeline.identity import LoginPolicy
+from lifeline.core.identity import LoginPolicy
 from store import SqliteAuthStore
 
 async def main() -> None:

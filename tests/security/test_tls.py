@@ -12,10 +12,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from ingest import BatchConfig, IngestMetrics, IngestService, MqttConfig
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
+from lifeline.core.timeutil import now_ms
 from lifeline.mqtt import BrokerAddress, parse_mqtt_url
 from lifeline.settings import Settings
-from lifeline.timeutil import now_ms
 from store import SqliteDeadLetterStore, SqliteTelemetryStore
 from tests.ingest.test_service import RecordingSink, eventually
 from tests.security.conftest import OWN, Issued, SecureMosquitto

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.timeutil import now_ms
+from lifeline.core.timeutil import now_ms
 from tests.e2e.stack import gas_topic
 from tests.e2e.utility import UtilityStack, owned_channels, reading, utility_client, utility_stack
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from lifeline.timeutil import now_ms
+from lifeline.core.timeutil import now_ms
 from tests.e2e.stack import Stack
 from tests.security.conftest import connected, topics_until
 

@@ -8,9 +8,9 @@ from typing import TypeVar
 
 import msgspec
 
-from lifeline.payloads import Envelope, GasEvent, GasReading, MeterReading, StationTelemetry
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station, Utility
-from lifeline.topics import InboundTopic, RecordKind, parse_inbound
+from lifeline.core.payloads import Envelope, GasEvent, GasReading, MeterReading, StationTelemetry
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station, Utility
+from lifeline.core.topics import InboundTopic, RecordKind, parse_inbound
 from simulators.clock import SteppedClock
 from simulators.publish import RecordingPublisher
 from simulators.runner import RunStats, Simulation, SimulationConfig

@@ -8,7 +8,13 @@ from collections import defaultdict
 
 import pytest
 
-from lifeline.payloads import GasEvent, GasEventType, GasReading, MeterReading, StationTelemetry
+from lifeline.core.payloads import (
+    GasEvent,
+    GasEventType,
+    GasReading,
+    MeterReading,
+    StationTelemetry,
+)
 from lifeline.seed import generate_registry
 from simulators.heating import heating_curve_c
 from simulators.source import LOCAL_UTC_OFFSET_MS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifeline.payloads import MAX_FUTURE_MS
+from lifeline.core.payloads import MAX_FUTURE_MS
 from simulators.clock import AcceleratedClock, SteppedClock
 from simulators.runner import Simulation, SimulationConfig
 from tests.simulators.helpers import HOUR, MINUTE, START_MS, decode, small_registry

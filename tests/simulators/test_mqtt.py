@@ -7,9 +7,9 @@ from pathlib import Path
 
 import aiomqtt
 
+from lifeline.core.timeutil import now_ms
+from lifeline.core.topics import inbound_filters
 from lifeline.settings import Settings
-from lifeline.timeutil import now_ms
-from lifeline.topics import inbound_filters
 from simulators.clock import SteppedClock
 from simulators.publish import BrokerAddress, MqttPublisher, parse_mqtt_url
 from simulators.runner import Simulation, SimulationConfig, run_simulation

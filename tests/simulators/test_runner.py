@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.errors import ConfigError
-from lifeline.ids import SourceKind
-from lifeline.payloads import GasEvent, MeterReading, StationTelemetry
+from lifeline.core.errors import ConfigError
+from lifeline.core.ids import SourceKind
+from lifeline.core.payloads import GasEvent, MeterReading, StationTelemetry
+from lifeline.core.timeutil import now_ms
 from lifeline.settings import Settings
-from lifeline.timeutil import now_ms
 from simulators.clock import SteppedClock
 from simulators.publish import RecordingPublisher
 from simulators.runner import SimulationConfig, run_simulation

@@ -8,9 +8,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from lifeline.errors import ConfigError
-from lifeline.payloads import GasEvent, GasReading, MeterAlarm, MeterReading
-from lifeline.payloads import StationTelemetry as Tel
+from lifeline.core.errors import ConfigError
+from lifeline.core.payloads import GasEvent, GasReading, MeterAlarm, MeterReading
+from lifeline.core.payloads import StationTelemetry as Tel
 from simulators.heating import heating_curve_c
 from simulators.scenarios import (
     KINDS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lifeline.payloads import (
+from lifeline.core.payloads import (
     GasEvent,
     GasEventType,
     GasReading,
@@ -10,8 +10,8 @@ from lifeline.payloads import (
     MeterReading,
     StationTelemetry,
 )
-from lifeline.records import Record
-from lifeline.topics import RecordKind
+from lifeline.core.records import Record
+from lifeline.core.topics import RecordKind
 
 T0 = 1_700_000_400_000  # a multiple of 5 minutes (and of 1 minute)
 

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 
-from lifeline.records import Bucket, DeviceEvent, Point, Record
+from lifeline.core.records import Bucket, DeviceEvent, Point, Record
 from store import SqliteTelemetryStore
 from store.errors import StoreUnavailableError
 from tests.store.factories import T0, gas

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lifeline.payloads import GasEventType, MeterAlarm
-from lifeline.records import PRESENCE_SLOT_MS, Record
-from lifeline.registry import Channel, Registry, Utility
-from lifeline.topics import RecordKind
+from lifeline.core.payloads import GasEventType, MeterAlarm
+from lifeline.core.records import PRESENCE_SLOT_MS, Record
+from lifeline.core.registry import Channel, Registry, Utility
+from lifeline.core.topics import RecordKind
 from store.influx_lineproto import (
     encode_records,
     escape_key,

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lifeline.payloads import GasReading
-from lifeline.records import Record, numeric_fields
-from lifeline.registry import Channel, Enterprise, Registry, Station, Utility
-from lifeline.topics import RecordKind
+from lifeline.core.payloads import GasReading
+from lifeline.core.records import Record, numeric_fields
+from lifeline.core.registry import Channel, Enterprise, Registry, Station, Utility
+from lifeline.core.topics import RecordKind
 from store import InfluxTelemetryStore, StoreRequestError, StoreUnavailableError
 from store.influx_http import InfluxHttp
 from store.influx_lineproto import encode_records

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from lifeline.ids import is_valid_id
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station
+from lifeline.core.ids import is_valid_id
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station
 from lifeline.seed import DISTRICTS, SITE_TYPES, generate_registry
 
 

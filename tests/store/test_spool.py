@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from lifeline.codec import encode_records
-from lifeline.records import Point
+from lifeline.core.codec import encode_records
+from lifeline.core.records import Point
 from store import SqliteTelemetryStore
 from store.errors import SpoolFullError, StoreRequestError
 from store.spool import SpoolingTelemetryStore

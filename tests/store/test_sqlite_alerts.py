@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from lifeline.alert import (
+from lifeline.core.alert import (
     Alert,
     AlertCategory,
     AlertQuery,
@@ -17,8 +17,8 @@ from lifeline.alert import (
     AuditEntry,
     Severity,
 )
-from lifeline.errors import NotFoundError
-from lifeline.ids import SourceKind
+from lifeline.core.errors import NotFoundError
+from lifeline.core.ids import SourceKind
 from store import AlertConflictError, SqliteAlertStore
 from tests.store.factories import T0
 

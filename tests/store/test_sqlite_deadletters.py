@@ -6,7 +6,7 @@ from pathlib import Path
 
 import msgspec
 
-from lifeline.ports import DeadLetter, DeadLetterQuery
+from lifeline.core.ports import DeadLetter, DeadLetterQuery
 from store import SqliteDeadLetterStore
 from tests.store.factories import T0
 

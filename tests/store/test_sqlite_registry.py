@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from lifeline.registry import Channel, Enterprise, Meter, Registry, Station, Utility
+from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station, Utility
 from lifeline.seed import generate_registry
 from store import SqliteAlertStore, SqliteRegistryStore
 from store.sqlite_db import migrate

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.records import Point
+from lifeline.core.records import Point
 from store import SqliteTelemetryStore
 from tests.store.factories import T0, gas, station
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.payloads import GasEventType, MeterAlarm, MeterReading
-from lifeline.ports import TelemetryStore
-from lifeline.records import PRESENCE_SLOT_MS, Bucket, DeviceEvent, Point, Record
-from lifeline.topics import RecordKind
+from lifeline.core.payloads import GasEventType, MeterAlarm, MeterReading
+from lifeline.core.ports import TelemetryStore
+from lifeline.core.records import PRESENCE_SLOT_MS, Bucket, DeviceEvent, Point, Record
+from lifeline.core.topics import RecordKind
 from store import InfluxTelemetryStore, SqliteTelemetryStore
 from tests.influx import InfluxServer
 from tests.store.factories import T0, gas, gas_event, meter, station

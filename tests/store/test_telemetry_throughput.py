@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lifeline.payloads import GasReading, StationTelemetry
-from lifeline.records import Record, numeric_fields
-from lifeline.topics import RecordKind
+from lifeline.core.payloads import GasReading, StationTelemetry
+from lifeline.core.records import Record, numeric_fields
+from lifeline.core.topics import RecordKind
 from store import SqliteTelemetryStore
 from tests.store.factories import T0
 

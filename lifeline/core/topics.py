@@ -19,8 +19,8 @@ import enum
 
 import msgspec
 
-from lifeline.errors import RejectError
-from lifeline.ids import is_valid_id
+from lifeline.core.errors import RejectError
+from lifeline.core.ids import is_valid_id
 
 __all__ = [
     "DEFAULT_PREFIX",

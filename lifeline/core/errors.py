@@ -31,7 +31,7 @@ class ConfigError(LifelineError):
 class RejectError(LifelineError):
     """A message or record breaks the wire contract.
 
-    ``reason`` is a machine code from :class:`lifeline.payloads.RejectReason`.
+    ``reason`` is a machine code from :class:`lifeline.core.payloads.RejectReason`.
     """
 
     def __init__(self, reason: str, detail: str, index: int | None = None) -> None:

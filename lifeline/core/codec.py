@@ -20,9 +20,9 @@ from typing import Final
 
 import msgspec
 
-from lifeline.payloads import GasEvent, GasReading, MeterReading, StationTelemetry
-from lifeline.records import Body, Record
-from lifeline.topics import RecordKind
+from lifeline.core.payloads import GasEvent, GasReading, MeterReading, StationTelemetry
+from lifeline.core.records import Body, Record
+from lifeline.core.topics import RecordKind
 
 __all__ = ["decode_records", "encode_records"]
 

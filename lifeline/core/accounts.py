@@ -1,6 +1,6 @@
 """MQTT accounts: which exist, their hashed passwords, and what each may publish and read.
 
-Pure (no I/O; ``lifeline.accounts_cli`` reads the registry and writes the files).
+Pure (no I/O; ``lifeline.account_files`` writes the files).
 
 Accounts are one per utility of the registry (user name = utility id) plus the service
 accounts: ``lifeline`` (ingest, rules, api), ``healthcheck`` (the broker probe) and, in
@@ -25,18 +25,18 @@ amqtt's ``FileAuthPlugin`` password file and ``TopicAccessControlListPlugin`` co
 from __future__ import annotations
 
 import enum
+import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 import msgspec
 
-from lifeline.errors import ConfigError
-from lifeline.ids import is_valid_id
-from lifeline.partitions import INTERNAL_PREFIX
-from lifeline.passwords import amqtt_hash, mosquitto_hash, new_password
-from lifeline.registry import Registry
-from lifeline.topics import (
+from lifeline.core.errors import ConfigError
+from lifeline.core.ids import is_valid_id
+from lifeline.core.partitions import INTERNAL_PREFIX
+from lifeline.core.registry import Registry
+from lifeline.core.topics import (
     DEFAULT_PREFIX,
     gas_event_topic,
     gas_reading_topic,
@@ -118,6 +118,15 @@ class Grants:
     subscribe: dict[str, list[str]]
 
 
+BrokerHashes = Callable[[str], tuple[str, str]]
+"""A password's (Mosquitto ``$7$``, amqtt Argon2id) hashes: ``lifeline.passwords``."""
+
+
+def new_password() -> str:
+    """A random password: 32 URL-safe characters (192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
 def wanted_accounts(
     registry: Registry, *, utilities: bool = True, demo: bool = False
 ) -> dict[str, Role]:
@@ -138,6 +147,7 @@ def reconcile(
     wanted: Mapping[str, Role],
     *,
     now_ms: int,
+    hashes: BrokerHashes,
     rotate: Collection[str] = (),
     password: Callable[[], str] = new_password,
 ) -> Reconciled:
@@ -158,7 +168,7 @@ def reconcile(
         if not is_valid_id(name):
             raise ConfigError(f"account name {name!r} is not a valid identifier")
         secret = password()
-        accounts[name] = Account(name, role, mosquitto_hash(secret), amqtt_hash(secret), now_ms)
+        accounts[name] = Account(name, role, *hashes(secret), now_ms)
         issued.append(Credential(name, role, secret))
     for name in sorted(set(rotate)):
         if any(c.name == name for c in issued):
@@ -167,9 +177,7 @@ def reconcile(
         role = old.role if old is not None else wanted[name]
         created = old.created_at_ms if old is not None else now_ms
         secret = password()
-        accounts[name] = Account(
-            name, role, mosquitto_hash(secret), amqtt_hash(secret), created, now_ms
-        )
+        accounts[name] = Account(name, role, *hashes(secret), created, now_ms)
         issued.append(Credential(name, role, secret))
     return Reconciled(AccountsState(accounts=accounts), issued)
 

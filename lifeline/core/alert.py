@@ -17,7 +17,7 @@ from typing import Final
 
 import msgspec
 
-from lifeline.ids import SourceKind
+from lifeline.core.ids import SourceKind
 
 __all__ = [
     "OPEN_STATES",

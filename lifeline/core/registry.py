@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from lifeline.ids import SourceKind
+from lifeline.core.ids import SourceKind
 
 __all__ = ["Channel", "Enterprise", "Meter", "Registry", "Station", "Utility"]
 

@@ -1,4 +1,4 @@
-"""The ``lifeline`` command.
+r"""The ``lifeline`` command.
 
     lifeline up        embedded broker + ingest + rules + API (+ simulators on request)
     lifeline simulate  the simulators alone, against any broker
@@ -7,11 +7,14 @@
     lifeline ingest    one ingest worker (scaled out; shared MQTT subscription)
     lifeline rules     one rules worker owning some record partitions (scaled out)
     lifeline api       the API/dashboard alone (scaled out)
-    lifeline bench     end-to-end benchmark on a fresh stack (bench/README.md)
-    lifeline drill     fault drills: exit 1 unless lost = duplicated = 0
     lifeline detect    score CSV series with the shipped anomaly detector
+    lifeline bench     end-to-end benchmark on a fresh stack (bench/README.md) \ from the
+    lifeline drill     fault drills: exit 1 unless lost = duplicated = 0       / bench
 
 Every flag also has a ``LIFELINE_*`` environment variable (see lifeline/settings.py).
+``bench`` and ``drill`` are not part of the product: the ``bench`` package registers them
+under the entry-point group ``lifeline.commands`` (pyproject.toml), and this module
+only looks them up there; a deployment without ``bench`` has no such commands.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lifeline.errors import ConfigError
+from lifeline.core.errors import ConfigError
 from lifeline.logs import configure_logging
 from lifeline.private_state import keep_state_private
 from lifeline.settings import Settings, load_settings
@@ -139,9 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("rest", nargs=argparse.REMAINDER)
 
-    # Parsed by bench.cli, imported only when used (see main): `lifeline bench --help`.
-    sub.add_parser("bench", help="benchmark a stack", add_help=False)
-    sub.add_parser("drill", help="run fault drills", add_help=False)
+    for name, (summary, _) in _plugin_commands().items():  # their own parsers: see main
+        sub.add_parser(name, help=summary, add_help=False)
 
     broker = sub.add_parser("broker", help="run the embedded amqtt broker alone")
     broker.add_argument("--host", default="127.0.0.1")
@@ -149,12 +152,31 @@ def build_parser() -> argparse.ArgumentParser:
     broker.add_argument("--accounts-dir", type=Path, help="default DATA_DIR/broker")
     _add_dev(broker)
 
-    from lifeline.accounts_cli import add_arguments as add_accounts_arguments
+    from lifeline.cli.accounts import add_arguments as add_accounts_arguments
 
     add_accounts_arguments(
         sub.add_parser("accounts", help="issue MQTT accounts, write password and ACL files")
     )
     return parser
+
+
+PLUGIN_GROUP = "lifeline.commands"
+
+PluginCommand = Callable[[list[str]], int]
+
+
+def _plugin_commands() -> dict[str, tuple[str, PluginCommand]]:
+    """Commands other installed packages register (``bench``, ``drill``): name ->
+    (one-line help, a loader of ``main(argv)`` taking the full argv, name first)."""
+    found: dict[str, tuple[str, PluginCommand]] = {}
+    for point in entry_points(group=PLUGIN_GROUP):
+
+        def run(argv: list[str], point: object = point) -> int:
+            main: Callable[[list[str]], int] = point.load()  # type: ignore[attr-defined]
+            return main(argv)
+
+        found[point.name] = (f"{point.name} (from {point.value.split(':')[0]})", run)
+    return found
 
 
 def _add_dev(parser: argparse.ArgumentParser) -> None:
@@ -226,7 +248,7 @@ def _simulation_flags(args: argparse.Namespace) -> list[str]:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from lifeline.runtime import run_stack
+    from lifeline.roles.stack import run_stack
 
     settings = _configured(args)
     asyncio.run(
@@ -271,21 +293,22 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _role(args: argparse.Namespace) -> int:
-    from lifeline import runtime
+    from lifeline.roles.api import run_api
+    from lifeline.roles.ingest import run_ingest
+    from lifeline.roles.rules import run_rules
 
     settings = _configured(args)
-    role = {"ingest": runtime.run_ingest, "rules": runtime.run_rules, "api": runtime.run_api}
+    role = {"ingest": run_ingest, "rules": run_rules, "api": run_api}
     asyncio.run(role[args.command](settings))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["bench"], ["drill"]):  # own parsers: lifeline bench --help
+    plugins = _plugin_commands()
+    if argv and argv[0] in plugins:  # own parsers: lifeline bench --help
         keep_state_private()  # umask only: the bench's stacks and reports are private
-        from bench.cli import main as bench_main
-
-        return bench_main(argv)
+        return plugins[argv[0]][1](argv)
     if argv[:1] == ["detect"]:  # its own parser: lifeline detect DATA_DIR RESULTS_DIR [...]
         from alerts.detect_cli import main as detect_main
 
@@ -306,7 +329,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("ingest", "rules", "api"):
         return _role(args)
     if args.command == "accounts":
-        from lifeline.accounts_cli import run as accounts_run
+        from lifeline.cli.accounts import run as accounts_run
 
         if args.out is None:  # --out DIR is for another service (a Mosquitto) to read
             keep_state_private(_load(args).data_dir)
@@ -317,7 +340,3 @@ def _dispatch(args: argparse.Namespace) -> int:
     broker_args += ["--accounts-dir", str(args.accounts_dir)] if args.accounts_dir else []
     broker_main(broker_args + (["--dev"] if args.dev else []))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

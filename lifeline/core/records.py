@@ -11,7 +11,7 @@ from typing import Final
 
 import msgspec
 
-from lifeline.payloads import (
+from lifeline.core.payloads import (
     STATION_FIELDS,
     GasEvent,
     GasReading,
@@ -19,7 +19,7 @@ from lifeline.payloads import (
     StationTelemetry,
     ValveState,
 )
-from lifeline.topics import RecordKind
+from lifeline.core.topics import RecordKind
 
 __all__ = [
     "GAS_READING_FIELDS",

@@ -1,4 +1,5 @@
-"""Open the stores a process needs, from settings (``--store`` / ``LIFELINE_STORE``).
+"""Open the stores a role needs, each once: :class:`Stores`; the telemetry store comes
+from settings (``--store`` / ``LIFELINE_STORE``):
 
 - ``sqlite://`` (default): ``data_dir/telemetry.db``; ``sqlite:///abs/path.db`` elsewhere.
 - ``influx://HOST:PORT/DB`` (``influxs://`` or ``LIFELINE_INFLUX_TLS`` for https):
@@ -13,17 +14,29 @@ the multi-host path, see docs/deployment.md).
 
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from lifeline.errors import ConfigError
-from lifeline.ports import TelemetryStore
-from lifeline.registry import Registry
+from lifeline.core.errors import ConfigError
+from lifeline.core.ports import TelemetryStore
+from lifeline.core.registry import Registry
+from lifeline.roles.process import Closables
+from lifeline.seed import generate_registry
 from lifeline.settings import Settings
-from store import SqliteTelemetryStore
+from store import (
+    SqliteAlertStore,
+    SqliteAuthStore,
+    SqliteDeadLetterStore,
+    SqliteRegistryStore,
+    SqliteTelemetryStore,
+)
 
-__all__ = ["StoreUrl", "open_telemetry_store", "parse_store_url"]
+__all__ = ["StoreUrl", "Stores", "load_or_seed_registry", "open_telemetry_store", "parse_store_url"]
+
+log = logging.getLogger(__name__)
 
 # An InfluxDB request gives up before the spool does, so a write the spool abandoned is
 # never still queued inside the store's batcher (no hidden second copy in memory).
@@ -88,3 +101,64 @@ def open_telemetry_store(
     return SpoolingTelemetryStore(
         influx, directory, max_bytes=settings.spool_max_bytes, write_timeout_s=_SPOOL_AFTER_S
     )
+
+
+async def load_or_seed_registry(store: SqliteRegistryStore, settings: Settings) -> Registry:
+    """The stored registry; seeded deterministically at first start."""
+    registry = await store.load()
+    if registry is None:
+        registry = generate_registry(settings.registry_seed, settings.demo_meters)
+        await store.save(registry)
+        log.info(
+            "registry_seeded",
+            extra={
+                "channels": len(registry.channels),
+                "enterprises": len(registry.enterprises),
+                "stations": len(registry.stations),
+                "meters": len(registry.meters),
+            },
+        )
+    return registry
+
+
+class Stores:
+    """The stores of one role process, each opened on first use and closed by
+    ``closing`` (alerts, dead letters, registry and accounts share ``lifeline.db``).
+    A role that writes telemetry gets an InfluxDB store behind the on-disk spool."""
+
+    def __init__(self, settings: Settings, closing: Closables, *, writes_telemetry: bool) -> None:
+        self._settings = settings
+        self._closing = closing
+        self._spool = writes_telemetry
+        self._telemetry: TelemetryStore | None = None
+        self._registry: Registry | None = None
+
+    @functools.cached_property
+    def alerts(self) -> SqliteAlertStore:
+        return self._closing.keep(SqliteAlertStore(self._settings.db_path))
+
+    @functools.cached_property
+    def deadletters(self) -> SqliteDeadLetterStore:
+        return self._closing.keep(SqliteDeadLetterStore(self._settings.db_path))
+
+    @functools.cached_property
+    def auth(self) -> SqliteAuthStore:
+        return self._closing.keep(SqliteAuthStore(self._settings.db_path))
+
+    @functools.cached_property
+    def registry_store(self) -> SqliteRegistryStore:
+        return self._closing.keep(SqliteRegistryStore(self._settings.db_path))
+
+    async def registry(self) -> Registry:
+        """The registry (loaded, or seeded at first start), the same object every call."""
+        if self._registry is None:
+            self._registry = await load_or_seed_registry(self.registry_store, self._settings)
+        return self._registry
+
+    async def telemetry(self) -> TelemetryStore:
+        """The configured telemetry store."""
+        if self._telemetry is None:
+            registry = await self.registry()
+            store = open_telemetry_store(self._settings, registry, spool=self._spool)
+            self._telemetry = self._closing.keep(store)
+        return self._telemetry

@@ -1,11 +1,7 @@
-"""``lifeline accounts``: issue MQTT accounts and write the brokers' password and ACL files.
+"""The brokers' account files: issue MQTT accounts and write password and ACL files.
 
-    lifeline accounts [--data-dir DIR] [--out DIR] [--demo] [--rotate ACCOUNT ...]
-
-Reads the registry from ``DATA_DIR/lifeline.db`` (seeding it at first use, like every
-role), adds an account for every utility that has none yet plus the service accounts
-(``lifeline``, ``healthcheck``; ``simulator`` with ``--demo``), and writes to ``--out``
-(default ``DATA_DIR/broker``), every file mode 0600:
+``ensure_accounts`` reconciles ``DIR/accounts.json`` with the registry and rewrites, every
+file mode 0600:
 
 | file | read by |
 |---|---|
@@ -13,29 +9,24 @@ role), adds an account for every utility that has none yet plus the service acco
 | ``acl`` | Mosquitto ``acl_file`` |
 | ``amqtt-passwd`` | the embedded broker, amqtt ``FileAuthPlugin`` (Argon2id) |
 | ``amqtt-acl.json`` | the embedded broker, amqtt ``TopicAccessControlListPlugin`` |
-| ``accounts.json`` | this tool: which accounts exist, with their hashes only |
+| ``accounts.json`` | which accounts exist, with their hashes only |
 
-Each new password is printed once on stdout (``account<TAB>role<TAB>password``);
-re-running adds accounts for new utilities and leaves the others alone; ``--rotate``
-issues a new password for an account. ACLs are rewritten from the registry every run.
-
-:func:`issue_embedded_credentials` is what ``lifeline up`` uses for its embedded broker.
+``lifeline accounts`` (lifeline/cli/accounts.py) and ``lifeline up``'s embedded broker
+(:func:`issue_embedded_credentials`) both go through it. The policy (who gets which
+topics) is pure, in ``lifeline.core.accounts``.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
-import sys
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 
-from lifeline.accounts import (
+from lifeline.core.accounts import (
     SERVICE_ACCOUNT,
     SIMULATOR_ACCOUNT,
     AccountsState,
@@ -48,10 +39,11 @@ from lifeline.accounts import (
     reconcile,
     wanted_accounts,
 )
-from lifeline.errors import ConfigError
-from lifeline.registry import Registry
-from lifeline.settings import Settings, load_settings
-from lifeline.timeutil import now_ms
+from lifeline.core.errors import ConfigError
+from lifeline.core.registry import Registry
+from lifeline.core.timeutil import now_ms
+from lifeline.passwords import broker_hashes
+from lifeline.settings import Settings
 
 __all__ = [
     "AccountFiles",
@@ -59,7 +51,6 @@ __all__ = [
     "ensure_accounts",
     "issue_embedded_credentials",
     "load_state",
-    "main",
 ]
 
 
@@ -124,7 +115,7 @@ def ensure_accounts(
     return the passwords issued by this call (new accounts and rotations)."""
     state = load_state(files.state)
     wanted = wanted_accounts(registry, utilities=utilities, demo=demo)
-    result = reconcile(state, wanted, now_ms=now_ms(), rotate=rotate)
+    result = reconcile(state, wanted, now_ms=now_ms(), hashes=broker_hashes, rotate=rotate)
     access = grants(registry, result.state.accounts.values(), prefix)
     files.directory.mkdir(parents=True, exist_ok=True)
     _write_secret(files.mosquitto_passwd, mosquitto_passwd(result.state).encode())
@@ -165,66 +156,3 @@ def _write_secret(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-async def _load_registry(settings: Settings) -> Registry:
-    from lifeline.runtime import load_or_seed_registry
-    from store import SqliteRegistryStore
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqliteRegistryStore(settings.db_path)
-    try:
-        return await load_or_seed_registry(store, settings)
-    finally:
-        await store.close()
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of ``lifeline accounts`` (shared with lifeline/cli.py)."""
-    parser.add_argument("--data-dir", type=Path, help="state directory (LIFELINE_DATA_DIR)")
-    parser.add_argument("--out", type=Path, help="output directory (default DATA_DIR/broker)")
-    parser.add_argument(
-        "--rotate",
-        action="append",
-        default=[],
-        metavar="ACCOUNT",
-        help="issue a new password for ACCOUNT (repeatable)",
-    )
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="also create the `simulator` account (publishes for every utility; demos only)",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    """Execute ``lifeline accounts`` for parsed ``args``; prints new passwords."""
-    settings = load_settings(data_dir=args.data_dir)
-    registry = asyncio.run(_load_registry(settings))
-    files = AccountFiles(args.out or accounts_dir(settings))
-    try:
-        issued = ensure_accounts(
-            registry, files, prefix=settings.topic_prefix, demo=args.demo, rotate=args.rotate
-        )
-    except ConfigError as err:
-        print(f"lifeline accounts: {err}", file=sys.stderr)
-        return 2
-    for credential in issued:
-        print(f"{credential.name}\t{credential.role.value}\t{credential.password}")
-    print(
-        f"{len(issued)} password(s) issued; files in {files.directory} "
-        "(passwd, acl, amqtt-passwd, amqtt-acl.json, accounts.json). "
-        "Passwords are not stored: hand them over now.",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lifeline accounts", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,8 +12,8 @@ from __future__ import annotations
 import zlib
 from typing import Final
 
-from lifeline.errors import ConfigError
-from lifeline.records import Record
+from lifeline.core.errors import ConfigError
+from lifeline.core.records import Record
 
 __all__ = [
     "DEFAULT_PARTITIONS",

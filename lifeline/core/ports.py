@@ -12,8 +12,8 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
-from lifeline.alert import Alert, AlertAction, AlertQuery, AuditEntry
-from lifeline.identity import (
+from lifeline.core.alert import Alert, AlertAction, AlertQuery, AuditEntry
+from lifeline.core.identity import (
     AuditQuery,
     AuditRecord,
     Credential,
@@ -21,9 +21,9 @@ from lifeline.identity import (
     LoginPolicy,
     User,
 )
-from lifeline.payloads import AlertEvent
-from lifeline.records import Bucket, DeviceEvent, Point, Record
-from lifeline.registry import Registry
+from lifeline.core.payloads import AlertEvent
+from lifeline.core.records import Bucket, DeviceEvent, Point, Record
+from lifeline.core.registry import Registry
 
 __all__ = [
     "AlertActions",
@@ -235,7 +235,7 @@ class AlertActions(Protocol):
     ) -> Alert:
         """Apply an operator action; raises NotFoundError or TransitionError.
 
-        ``cause`` (a :class:`lifeline.alert.ResolutionCause` value) is valid with CLOSE only.
+        ``cause`` (a :class:`lifeline.core.alert.ResolutionCause` value) is valid with CLOSE only.
         """
         ...
 

@@ -1,0 +1,56 @@
+"""``lifeline api``: the API and dashboard of a scaled-out deployment.
+
+It reads the shared stores and acts on alerts through the rules workers that own them
+(``api.remote.MqttActionsBridge``), whose alert events also feed its live stream.
+"""
+
+from __future__ import annotations
+
+from alerts.notify_memory import BroadcastNotifier
+from api.deps import ComponentHealth, HealthReport
+from api.remote import MqttActionsBridge
+from lifeline.registry_follow import follow_registry
+from lifeline.roles.process import Closables, api_server, run_until_stopped, stop_on_signals
+from lifeline.roles.stores import Stores
+from lifeline.roles.wiring import SystemClock, broker_address, build_api, prepare_api_auth
+from lifeline.settings import Settings
+
+__all__ = ["run_api"]
+
+
+async def run_api(settings: Settings) -> None:
+    """The API/dashboard: reads the stores, acts on alerts through the rules workers."""
+    address = broker_address(settings)
+    await prepare_api_auth(settings)
+    closing = Closables()
+    try:
+        stores = Stores(settings, closing, writes_telemetry=False)
+        registry = await stores.registry()
+        broadcast = BroadcastNotifier()
+        bridge = MqttActionsBridge(
+            address,
+            stores.alerts,
+            broadcast,
+            partitions=settings.partitions,
+            prefix=settings.topic_prefix,
+        )
+        closing.add(bridge.close)
+
+        def health() -> HealthReport:
+            return {"broker": ComponentHealth(bridge.connected, "actions and live stream")}
+
+        app = await build_api(
+            settings,
+            stores,
+            actions=bridge,
+            clock=SystemClock(),
+            health=health,
+            live=broadcast.subscribe,
+        )
+        await run_until_stopped(
+            stop_on_signals(),
+            {"bridge": bridge.run(), "registry": follow_registry(stores.registry_store, registry)},
+            api_server(app, settings),
+        )
+    finally:
+        await closing.close()

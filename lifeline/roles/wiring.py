@@ -1,0 +1,204 @@
+"""What every role builds the same way: clocks, broker address, the rule engine, the
+API's dependencies, health reports and checks of the API's secrets.
+
+A role module (``stack``, ``ingest``, ``rules``, ``api``) composes these; nothing else
+imports ``lifeline.roles`` but the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from alerts.engine import AlertEngine, EngineOptions
+from alerts.notify_mqtt import MqttNotifier
+from alerts.remote import alert_partition_key
+from alerts.rules import RuleSet, load_rules
+from api.app import create_app
+from api.auth.bootstrap import prepare_auth
+from api.deps import ApiDeps, AuthOptions, ComponentHealth, HealthCheck, LiveFeed
+from ingest.config import MqttConfig
+from ingest.service import IngestService
+from lifeline.core.alert import Alert
+from lifeline.core.errors import ConfigError
+from lifeline.core.partitions import partition_of
+from lifeline.core.ports import (
+    AlertActions,
+    Background,
+    Clock,
+    FeedClock,
+    Notifier,
+    TelemetryStore,
+)
+from lifeline.core.timeutil import now_ms
+from lifeline.mqtt import AlertPublisher, BrokerAddress, parse_mqtt_url
+from lifeline.roles.process import Closables
+from lifeline.roles.stores import Stores
+from lifeline.settings import Settings
+from store import SqliteAuthStore
+
+__all__ = [
+    "EventClock",
+    "SystemClock",
+    "background",
+    "broker_address",
+    "build_api",
+    "ingest_config",
+    "ingest_health",
+    "owned_by",
+    "prepare_api_auth",
+    "start_engine",
+    "store_health",
+]
+
+
+class SystemClock:
+    """The wall clock (the one ``Clock`` of every role)."""
+
+    def now_ms(self) -> int:
+        return now_ms()
+
+
+class EventClock:
+    """The API's "now": event time as the engine sees it (``AlertEngine.event_now_ms``),
+    and each source's own feed's (``now_of``: ``AlertEngine.feed_now_ms``)."""
+
+    def __init__(self, engine: AlertEngine) -> None:
+        self._engine = engine
+
+    def now_ms(self) -> int:
+        return self._engine.event_now_ms()
+
+    def now_of(self, source_id: str) -> int:
+        return self._engine.feed_now_ms(source_id)
+
+
+async def prepare_api_auth(settings: Settings) -> None:
+    """Check the API's secrets (ConfigError outside dev mode without a way to
+    administer it), register the bootstrap admin token, create dev accounts."""
+    store = SqliteAuthStore(settings.db_path)
+    try:
+        token = settings.bootstrap_admin_token
+        await prepare_auth(
+            store,
+            dev_mode=settings.dev_mode,
+            bootstrap_token=None if token is None else token.get_secret_value() or None,
+        )
+    finally:
+        await store.close()
+
+
+def broker_address(settings: Settings) -> BrokerAddress:
+    """The external broker of ``settings`` (with the service account's credentials)."""
+    if settings.mqtt_url is None:
+        raise ConfigError("this role needs an external broker: set --mqtt-url")
+    address = parse_mqtt_url(settings.mqtt_url)
+    if settings.mqtt_username is not None and address.username is None:
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+        address = replace(address, username=settings.mqtt_username, password=password)
+    return address
+
+
+def ingest_config(settings: Settings, address: BrokerAddress, **extra: Any) -> MqttConfig:
+    return MqttConfig(
+        host=address.host,
+        port=address.port,
+        username=address.username,
+        password=address.password,
+        prefix=settings.topic_prefix,
+        tls=address.tls,
+        ca_file=address.ca_file,
+        mqtt5=settings.mqtt_v5,
+        publisher_property=settings.mqtt_publisher_property,
+        **extra,
+    )
+
+
+async def start_engine(
+    settings: Settings,
+    stores: Stores,
+    closing: Closables,
+    publisher: AlertPublisher,
+    *,
+    rules: RuleSet,
+    options: EngineOptions,
+    notifiers: tuple[Notifier, ...] = (),
+) -> AlertEngine:
+    """The rule engine, started (its state loaded) and stopped by ``closing``."""
+    engine = AlertEngine(
+        rules,
+        await stores.registry(),
+        stores.alerts,
+        [MqttNotifier(publisher, settings.topic_prefix), *notifiers],
+        SystemClock(),
+        options,
+    )
+    await engine.start()
+    closing.add(engine.stop)
+    return engine
+
+
+async def build_api(
+    settings: Settings,
+    stores: Stores,
+    *,
+    actions: AlertActions,
+    clock: Clock,
+    health: HealthCheck,
+    live: LiveFeed,
+    rules: RuleSet | None = None,
+    feeds: FeedClock | None = None,
+) -> Any:
+    """The API/dashboard app over ``stores`` (the FastAPI app of ``api.app``)."""
+    return create_app(
+        ApiDeps(
+            registry=await stores.registry(),
+            telemetry=await stores.telemetry(),
+            alerts=stores.alerts,
+            actions=actions,
+            deadletters=stores.deadletters,
+            clock=clock,
+            feeds=feeds,
+            live=live,
+            health=health,
+            rules=load_rules(settings.rules_file) if rules is None else rules,
+            auth=stores.auth,
+            auth_options=AuthOptions(
+                session_ms=int(settings.session_hours * 3_600_000),
+                login_failures_per_minute=settings.login_failures_per_minute,
+            ),
+            registry_store=stores.registry_store,
+        )
+    )
+
+
+def background(store: TelemetryStore) -> dict[str, Coroutine[Any, Any, None]]:
+    """The store's own job, if it has one (the spool's drain)."""
+    return {"telemetry-store": store.run()} if isinstance(store, Background) else {}
+
+
+def ingest_health(ingest: IngestService) -> ComponentHealth:
+    if not ingest.ready.is_set():
+        return ComponentHealth(False, "connecting")
+    if retrying := ingest.retrying:
+        return ComponentHealth(False, f"retrying {', '.join(sorted(retrying))}")
+    return ComponentHealth(True, "subscribed")
+
+
+def store_health(store: TelemetryStore) -> dict[str, ComponentHealth]:
+    """``{"telemetry_store": …}`` for a store that reports its health, else ``{}``."""
+    health = getattr(store, "health", None)
+    if not callable(health):
+        return {}
+    ok, detail = health()
+    return {"telemetry_store": ComponentHealth(bool(ok), str(detail))}
+
+
+def owned_by(partitions: frozenset[int], total: int) -> Callable[[Alert], bool]:
+    """Whether a rules worker owning ``partitions`` of ``total`` owns an alert."""
+
+    def owns(alert: Alert) -> bool:
+        return partition_of(alert_partition_key(alert), total) in partitions
+
+    return owns
