@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 
 from alerts.metrics import AlertMetrics
+from lifeline.backoff import Backoff
 from lifeline.core.alert import Alert, AuditEntry
 from lifeline.core.errors import LifelineError, UnavailableError
 from lifeline.core.ports import AlertStore
@@ -38,28 +38,27 @@ async def save_until_stored(
     store: AlertStore, alert: Alert, entry: AuditEntry | None, metrics: AlertMetrics
 ) -> Alert:
     """``store.save(alert, entry)``, retried until it succeeds (see module doc)."""
-    attempt = 0
+    backoff = Backoff(_INITIAL_S, _MAX_S)
     while True:
         try:
             saved = await store.save(alert, entry)
         except Exception as error:
             if not _transient(error):
                 raise
-            attempt += 1
-            delay = min(_MAX_S, _INITIAL_S * 2.0 ** min(attempt, 16)) * random.uniform(0.5, 1.0)
+            delay = backoff.next_delay()
             metrics.store_retries.inc()
             log.warning(
                 "alert_store_retry",
                 extra={
                     "source_id": alert.source_id,
                     "rule": alert.rule,
-                    "attempt": attempt,
+                    "attempt": backoff.attempt,
                     "retry_in_s": round(delay, 3),
                     "error": f"{type(error).__name__}: {error}",
                 },
             )
             await asyncio.sleep(delay)
             continue
-        if attempt:
-            log.info("alert_store_recovered", extra={"attempts": attempt + 1})
+        if backoff.attempt:
+            log.info("alert_store_recovered", extra={"attempts": backoff.attempt + 1})
         return saved

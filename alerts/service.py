@@ -20,7 +20,6 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-import aiomqtt
 import msgspec
 
 from alerts.engine import AlertEngine
@@ -29,7 +28,7 @@ from lifeline.core.codec import decode_records
 from lifeline.core.errors import NotFoundError, TransitionError
 from lifeline.core.partitions import INTERNAL_PREFIX, action_topic, records_topic
 from lifeline.core.records import Record
-from lifeline.mqtt import BrokerAddress, Inbox
+from lifeline.mqtt import BrokerAddress, ConsumerSession, ManualAckConsumer, SessionOptions
 
 __all__ = ["RulesService"]
 
@@ -60,51 +59,39 @@ class RulesService:
         self.records = 0
 
     async def run(self) -> None:
-        """Consume until cancelled; reconnect with backoff when the broker goes away."""
-        backoff = 0.2
-        while True:
-            try:
-                await self._session()
-            except aiomqtt.MqttError as error:
-                log.warning("rules_broker_unavailable", extra={"error": str(error)})
-            except Exception:
-                # e.g. the alert store failed: unacked records come back on reconnect
-                log.exception("rules_session_failed")
-            finally:
-                self.ready.clear()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        """Consume until cancelled (``lifeline.mqtt.consumer``: persistent session,
+        manual acks, reconnect with backoff); a record is acknowledged only after the
+        engine has evaluated it and saved any alert change."""
+        topics = [records_topic(p, self._prefix) for p in self._partitions]
+        topics += [action_topic(p, self._prefix) for p in self._partitions]
+        consumer = ManualAckConsumer(
+            self._address,
+            SessionOptions(client_id=self._client_id, filters=topics),
+            name="rules",
+            on_state=self._connected,
+        )
+        await consumer.run(self._consume)
 
-    async def _session(self) -> None:
-        client = self._address.client(self._client_id, clean_session=False)
-        # Manual ack through paho, as in ingest/service.py: a record is acknowledged only
-        # after the engine has evaluated it and saved any alert change.
-        client._client.manual_ack_set(True)
-        async with client:
-            topics = [records_topic(p, self._prefix) for p in self._partitions]
-            topics += [action_topic(p, self._prefix) for p in self._partitions]
-            await client.subscribe([(t, 1) for t in topics])
+    def _connected(self, up: bool) -> None:
+        if up:
             self.ready.set()
-            log.info(
-                "rules_subscribed",
-                extra={"partitions": self._partitions, "client_id": self._client_id},
-            )
-            inbox = Inbox(client)
-            try:
-                while True:
-                    await self._round(client, inbox)
-            finally:
-                inbox.close()
+            log.info("rules_partitions", extra={"partitions": self._partitions})
+        else:
+            self.ready.clear()
 
-    async def _round(self, client: aiomqtt.Client, inbox: Inbox) -> None:
+    async def _consume(self, session: ConsumerSession) -> None:
+        while True:
+            await self._round(session)
+
+    async def _round(self, session: ConsumerSession) -> None:
         """Gather messages for the reorder window, evaluate them sorted, then ack."""
-        first = await inbox.get(None)
+        first = await session.next(None)
         assert first is not None
         messages = [first]
         deadline = asyncio.get_running_loop().time() + self._reorder_s
         while len(messages) < 1000:
             remaining = deadline - asyncio.get_running_loop().time()
-            message = await inbox.get(remaining) if remaining > 0 else None
+            message = await session.next(remaining) if remaining > 0 else None
             if message is None:
                 break
             messages.append(message)
@@ -113,14 +100,13 @@ class RulesService:
             payload = message.payload
             data = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
             if "/actions/" in message.topic.value:
-                await self._answer(client, data)
+                await self._answer(session, data)
             else:
                 records += self._decode(data)
         await self._engine.accept(records)  # sorts by event time
         self.records += len(records)
         for message in messages:
-            if message.qos > 0:
-                client._client.ack(message.mid, message.qos)
+            session.ack(message)
 
     @staticmethod
     def _decode(data: bytes) -> list[Record]:
@@ -130,7 +116,7 @@ class RulesService:
             log.error("rules_bad_record_batch", extra={"bytes": len(data)})
             return []
 
-    async def _answer(self, client: aiomqtt.Client, data: bytes) -> None:
+    async def _answer(self, session: ConsumerSession, data: bytes) -> None:
         try:
             request = _REQUEST.decode(data)
         except msgspec.DecodeError:
@@ -151,4 +137,4 @@ class RulesService:
             reply = ActionReply(request.request_id, False, error="not_found", detail=str(error))
         except TransitionError as error:
             reply = ActionReply(request.request_id, False, error="transition", detail=str(error))
-        await client.publish(request.reply_to, _ENCODER.encode(reply), qos=1)
+        await session.publish(request.reply_to, _ENCODER.encode(reply))

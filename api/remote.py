@@ -19,6 +19,7 @@ import msgspec
 
 from alerts.notify_memory import BroadcastNotifier
 from alerts.remote import ActionReply, ActionRequest, alert_partition_key
+from lifeline.backoff import Backoff
 from lifeline.core.alert import Alert, AlertAction
 from lifeline.core.errors import NotFoundError, TransitionError, UnavailableError
 from lifeline.core.partitions import INTERNAL_PREFIX, action_topic, partition_of, reply_topic
@@ -70,7 +71,7 @@ class MqttActionsBridge:
         return self.ready.is_set()
 
     async def run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff()
         while True:
             try:
                 async with self._address.client(self._instance) as client:
@@ -79,7 +80,7 @@ class MqttActionsBridge:
                     )
                     self._client = client
                     self.ready.set()
-                    backoff = 0.2
+                    backoff.reset()
                     async for message in client.messages:
                         self._dispatch(message)
             except aiomqtt.MqttError as error:
@@ -87,8 +88,7 @@ class MqttActionsBridge:
             finally:
                 self._client = None
                 self.ready.clear()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+            await asyncio.sleep(backoff.next_delay())
 
     def _dispatch(self, message: aiomqtt.Message) -> None:
         payload = message.payload

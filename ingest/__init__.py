@@ -11,7 +11,7 @@ from ingest.config import BatchConfig, MqttConfig, RetryConfig
 from ingest.decode import Decoded, Rejection, decode_message
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline, Received, RecordSink, RejectPublisher
-from ingest.service import IngestService, SystemClock
+from ingest.service import IngestService
 
 __all__ = [
     "BatchConfig",
@@ -25,6 +25,5 @@ __all__ = [
     "RejectPublisher",
     "Rejection",
     "RetryConfig",
-    "SystemClock",
     "decode_message",
 ]

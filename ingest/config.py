@@ -7,16 +7,16 @@ are grouped into store writes, :class:`RetryConfig` how failures are retried. Ea
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, replace
 from typing import Final
 
+from lifeline.backoff import Backoff
 from lifeline.core.errors import ConfigError
 from lifeline.core.topics import DEFAULT_PREFIX
 from lifeline.mqtt import BrokerAddress, parse_mqtt_url
 from lifeline.settings import Settings
 
-__all__ = ["PUBLISHER_PROPERTY", "Backoff", "BatchConfig", "MqttConfig", "RetryConfig"]
+__all__ = ["PUBLISHER_PROPERTY", "BatchConfig", "MqttConfig", "RetryConfig"]
 
 # The MQTT 5 user property a stamping broker sets to the publishing account.
 PUBLISHER_PROPERTY: Final = "lifeline-publisher"
@@ -123,21 +123,3 @@ class RetryConfig:
 
     def backoff(self) -> Backoff:
         return Backoff(self.initial_s, self.max_s)
-
-
-class Backoff:
-    """Delays of one retry sequence: doubling from ``initial_s`` up to ``max_s``."""
-
-    def __init__(self, initial_s: float, max_s: float) -> None:
-        self._initial = initial_s
-        self._max = max_s
-        self.attempt = 0
-
-    def next_delay(self) -> float:
-        """Delay before the next attempt, with jitter in [50%, 100%]."""
-        base = min(self._max, self._initial * 2.0 ** min(self.attempt, 32))
-        self.attempt += 1
-        return base * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self.attempt = 0

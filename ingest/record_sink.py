@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import aiomqtt
 
+from lifeline.backoff import Backoff
 from lifeline.core.codec import encode_records
 from lifeline.core.partitions import INTERNAL_PREFIX, record_partition, records_topic
 from lifeline.core.records import Record
@@ -57,7 +58,7 @@ class MqttRecordSink:
             (records_topic(p, self._prefix), encode_records(batch))
             for p, batch in sorted(by_partition.items())
         ]
-        backoff = 0.1
+        backoff = Backoff(0.1, self._max_backoff_s)
         async with self._lock:
             while True:
                 try:
@@ -69,11 +70,12 @@ class MqttRecordSink:
                     return
                 except aiomqtt.MqttError as error:
                     await self._drop()
+                    delay = backoff.next_delay()
                     log.warning(
-                        "record_sink_unavailable", extra={"error": str(error), "retry_s": backoff}
+                        "record_sink_unavailable",
+                        extra={"error": str(error), "retry_s": round(delay, 3)},
                     )
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self._max_backoff_s)
+                    await asyncio.sleep(delay)
 
     async def close(self) -> None:
         async with self._lock:

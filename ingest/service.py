@@ -22,38 +22,30 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiomqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
-from ingest.config import Backoff, BatchConfig, MqttConfig, RetryConfig
+from ingest.config import BatchConfig, MqttConfig, RetryConfig
 from ingest.local import LocalInbox
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline, Received, RecordSink, RejectPublisher
 from lifeline.core.ports import Clock, DeadLetterStore, TelemetryStore
 from lifeline.core.records import Record
 from lifeline.core.registry import Registry
-from lifeline.core.timeutil import now_ms
+from lifeline.core.timeutil import SystemClock
 from lifeline.core.topics import inbound_filters
-from lifeline.mqtt import Inbox
+from lifeline.mqtt import ConsumerSession, ManualAckConsumer, SessionOptions
 
-__all__ = ["IngestService", "SystemClock"]
+__all__ = ["IngestService"]
 
 log = logging.getLogger(__name__)
 
-_SUBACK_FAILURE = 0x80
 _PIPELINE_DEPTH = 2  # batches being persisted or handed on while the next is collected
-
-
-def _refused(code: int | ReasonCode) -> bool:
-    """A SUBACK entry refusing the subscription (3.1.1: 0x80; 5.0: a failure code)."""
-    return code.is_failure if isinstance(code, ReasonCode) else code >= _SUBACK_FAILURE
 
 
 def _publisher(message: aiomqtt.Message, name: str | None) -> str | None:
@@ -66,13 +58,6 @@ def _publisher(message: aiomqtt.Message, name: str | None) -> str | None:
     values = [value for key, value in pairs if key == name]
     # A stamping broker sets exactly one; anything else is not trusted as an identity.
     return values[0] if len(values) == 1 and values[0] else None
-
-
-class SystemClock:
-    """Wall-clock :class:`lifeline.core.ports.Clock`."""
-
-    def now_ms(self) -> int:
-        return now_ms()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +76,6 @@ class _Source(Protocol):
     async def next(self, wait_s: float | None) -> _Pending | None: ...
 
     def close(self) -> None: ...
-
-
-class _MqttPublisher:
-    """:class:`ingest.pipeline.RejectPublisher` over the ingester's own connection."""
-
-    def __init__(self, client: aiomqtt.Client) -> None:
-        self._client = client
-
-    async def publish(self, topic: str, payload: bytes) -> None:
-        await self._client.publish(topic, payload, qos=1)
 
 
 class IngestService:
@@ -149,79 +124,36 @@ class IngestService:
         self._pipeline.registry = registry
 
     async def run(self) -> None:
-        """Run until cancelled, reconnecting with backoff whenever the broker goes away."""
-        backoff = self._retry.backoff()
-        while True:
-            try:
-                await self._session(backoff)
-            except aiomqtt.MqttError as err:
-                delay = backoff.next_delay()
-                log.warning(
-                    "ingest_broker_unavailable",
-                    extra={
-                        "host": self._mqtt.host,
-                        "port": self._mqtt.port,
-                        "error": str(err),
-                        "attempt": backoff.attempt,
-                        "retry_in_s": round(delay, 3),
-                    },
-                )
-            except Exception:
-                # A bug, not the broker: unacked messages come back on reconnect.
-                delay = backoff.next_delay()
-                log.exception("ingest_session_failed", extra={"retry_in_s": round(delay, 3)})
-            finally:
-                self.ready.clear()
-                self._metrics.connected.set(0)
-            await asyncio.sleep(delay)
-
-    def _client(self) -> aiomqtt.Client:
-        """A fresh client per connection, so no message of a dead session is ever acked."""
+        """Consume the broker subscription until cancelled (reconnecting with backoff:
+        ``lifeline.mqtt.consumer``). Each session acknowledges a message only once its
+        records are durable and handed on; what is unacknowledged comes again."""
         mqtt = self._mqtt
-        session: dict[str, Any]
-        if mqtt.mqtt5:
-            # MQTT 5 persistent session: never clean start, and a session expiry (0 would
-            # end the session at disconnect). clean_session must stay unset under v5.
-            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            properties.SessionExpiryInterval = mqtt.session_expiry_s
-            session = {
-                "protocol": aiomqtt.ProtocolVersion.V5,
-                "clean_start": False,
-                "properties": properties,
-            }
-        else:
-            session = {"protocol": aiomqtt.ProtocolVersion.V311, "clean_session": False}
-        client = mqtt.address().client(mqtt.client_id, keepalive=mqtt.keepalive_s, **session)
-        # MANUAL ACK. aiomqtt 2.5 has no public API for it, so we reach the paho-mqtt 2.x
-        # client underneath: with manual_ack_set(True) paho does not PUBACK a QoS 1
-        # message when it is delivered; we call client._client.ack(mid, qos) ourselves
-        # (see _ack) once the message's records are durable. Must be set before connect.
-        client._client.manual_ack_set(True)
-        # A batch publishes all its rejects at once (see Pipeline.hand_on): not a leak.
-        client.pending_calls_threshold = 1000
-        return client
+        filters = inbound_filters(mqtt.prefix)
+        if mqtt.shared_group:  # scaled out: the broker spreads messages over workers
+            filters = [f"$share/{mqtt.shared_group}/{f}" for f in filters]
+        consumer = ManualAckConsumer(
+            mqtt.address(),
+            SessionOptions(
+                client_id=mqtt.client_id,
+                filters=filters,
+                mqtt5=mqtt.mqtt5,
+                session_expiry_s=mqtt.session_expiry_s,
+                keepalive_s=mqtt.keepalive_s,
+                # A batch publishes all its rejects at once (Pipeline.hand_on): no leak.
+                pending_calls_threshold=1000,
+            ),
+            name="ingest",
+            backoff=self._retry.backoff(),
+            on_state=self._connected,
+        )
+        await consumer.run(lambda session: self._consume(_MqttSource(self, session), session))
 
-    async def _session(self, backoff: Backoff) -> None:
-        client = self._client()
-        async with client:
-            filters = inbound_filters(self._mqtt.prefix)
-            if self._mqtt.shared_group:  # scaled out: the broker spreads messages over workers
-                filters = [f"$share/{self._mqtt.shared_group}/{f}" for f in filters]
-            granted = await client.subscribe([(f, 1) for f in filters])
-            if any(_refused(code) for code in granted):
-                raise aiomqtt.MqttError(f"broker refused a subscription: {list(granted)}")
-            backoff.reset()
-            log.info(
-                "ingest_subscribed",
-                extra={
-                    "host": self._mqtt.host,
-                    "port": self._mqtt.port,
-                    "client_id": self._mqtt.client_id,
-                },
-            )
+    def _connected(self, up: bool) -> None:
+        if up:
             self.ready.set()
-            self._metrics.connected.set(1)
-            await self._consume(_MqttSource(self, client), _MqttPublisher(client))
+        else:
+            self.ready.clear()
+        self._metrics.connected.set(1 if up else 0)
 
     async def serve_local(self, inbox: LocalInbox, rejects: RejectPublisher) -> None:
         """Consume the embedded broker's in-process hand-off until cancelled.
@@ -347,34 +279,24 @@ class IngestService:
 
 
 class _MqttSource:
-    """Messages of one MQTT session; acks are manual PUBACKs through paho."""
+    """Messages of one MQTT session; acks are the session's manual PUBACKs."""
 
-    def __init__(self, service: IngestService, client: aiomqtt.Client) -> None:
+    def __init__(self, service: IngestService, session: ConsumerSession) -> None:
         self._service = service
-        self._client = client
-        self._inbox = Inbox(client)
+        self._session = session
 
     async def next(self, wait_s: float | None) -> _Pending | None:
-        message = await self._inbox.get(wait_s)
+        message = await self._session.next(wait_s)
         if message is None:
             return None
         payload = message.payload
         raw = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
         publisher = _publisher(message, self._service.publisher_property)
         received = self._service.decode(message.topic.value, raw, publisher)
-        return _Pending(message.qos, received, self._acker(message.mid, message.qos))
-
-    def _acker(self, mid: int, qos: int) -> Callable[[], None]:
-        def ack() -> None:
-            # See IngestService._client(): manual ack through paho (no aiomqtt API).
-            rc = self._client._client.ack(mid, qos)
-            if rc != 0:
-                log.warning("ingest_ack_failed", extra={"mid": mid, "rc": int(rc)})
-
-        return ack
+        return _Pending(message.qos, received, functools.partial(self._session.ack, message))
 
     def close(self) -> None:
-        self._inbox.close()
+        """Nothing to release: the consumer closes the session."""
 
 
 class _LocalSource:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import aiomqtt
 
+from lifeline.backoff import Backoff
 from lifeline.mqtt import BrokerAddress, parse_mqtt_url
 
 __all__ = ["BrokerAddress", "MqttPublisher", "Publisher", "RecordingPublisher", "parse_mqtt_url"]
@@ -130,7 +131,7 @@ class MqttPublisher:
         return failed
 
     async def _connect(self) -> None:
-        backoff = 0.5
+        backoff = Backoff(0.5, self._max_backoff_s)
         while True:
             client = self._address.client(
                 self._client_id,
@@ -142,17 +143,17 @@ class MqttPublisher:
             try:
                 await client.__aenter__()
             except aiomqtt.MqttError as error:
+                delay = backoff.next_delay()
                 log.warning(
                     "sim_connect_failed",
                     extra={
                         "host": self._address.host,
                         "port": self._address.port,
                         "error": str(error),
-                        "retry_s": backoff,
+                        "retry_s": round(delay, 3),
                     },
                 )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff_s)
+                await asyncio.sleep(delay)
                 continue
             self._client = client
             log.info(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-__all__ = ["iso_ms", "ms_to_datetime", "now_ms"]
+__all__ = ["SystemClock", "iso_ms", "ms_to_datetime", "now_ms"]
 
 
 def now_ms() -> int:
@@ -20,3 +20,10 @@ def ms_to_datetime(ms: int) -> dt.datetime:
 def iso_ms(ms: int) -> str:
     """RFC 3339 in UTC with milliseconds, e.g. ``2026-11-25T08:00:00.000Z``."""
     return ms_to_datetime(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SystemClock:
+    """The wall clock as a :class:`lifeline.core.ports.Clock` (the one every role uses)."""
+
+    def now_ms(self) -> int:
+        return now_ms()

@@ -9,10 +9,11 @@ from __future__ import annotations
 from alerts.notify_memory import BroadcastNotifier
 from api.deps import ComponentHealth, HealthReport
 from api.remote import MqttActionsBridge
+from lifeline.core.timeutil import SystemClock
 from lifeline.registry_follow import follow_registry
 from lifeline.roles.process import Closables, api_server, run_until_stopped, stop_on_signals
 from lifeline.roles.stores import Stores
-from lifeline.roles.wiring import SystemClock, broker_address, build_api, prepare_api_auth
+from lifeline.roles.wiring import broker_address, build_api, prepare_api_auth
 from lifeline.settings import Settings
 
 __all__ = ["run_api"]

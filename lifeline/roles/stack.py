@@ -25,6 +25,7 @@ from ingest.local import LocalInbox
 from ingest.service import IngestService
 from lifeline import broker
 from lifeline.account_files import accounts_dir, issue_embedded_credentials
+from lifeline.core.timeutil import SystemClock
 from lifeline.mqtt import AlertPublisher, BrokerAddress
 from lifeline.roles.process import (
     Children,
@@ -37,7 +38,6 @@ from lifeline.roles.process import (
 from lifeline.roles.stores import Stores
 from lifeline.roles.wiring import (
     EventClock,
-    SystemClock,
     background,
     broker_address,
     build_api,

@@ -31,7 +31,7 @@ from lifeline.core.ports import (
     Notifier,
     TelemetryStore,
 )
-from lifeline.core.timeutil import now_ms
+from lifeline.core.timeutil import SystemClock
 from lifeline.mqtt import AlertPublisher, BrokerAddress, parse_mqtt_url
 from lifeline.roles.process import Closables
 from lifeline.roles.stores import Stores
@@ -40,7 +40,6 @@ from store import SqliteAuthStore
 
 __all__ = [
     "EventClock",
-    "SystemClock",
     "background",
     "broker_address",
     "build_api",
@@ -51,13 +50,6 @@ __all__ = [
     "start_engine",
     "store_health",
 ]
-
-
-class SystemClock:
-    """The wall clock (the one ``Clock`` of every role)."""
-
-    def now_ms(self) -> int:
-        return now_ms()
 
 
 class EventClock:
