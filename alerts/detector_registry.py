@@ -124,7 +124,7 @@ DETECTORS: Final[Mapping[str, DetectorSpec]] = {
     "spike": _generic("spike_detector", "baseline.BaselineState"),
     "level_shift": _generic("level_shift_detector", "baseline.BaselineState"),
     "rate_of_change": _generic("rate_detector", "rate.RateState"),
-    "flat_line": _generic("stuck_detector", "stuck.StuckState"),
+    "flat_line": _generic("stuck_detector", "flatline.FlatlineState"),
     "range": _generic("range_detector", "extremes.RangeState"),
 }
 

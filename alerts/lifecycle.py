@@ -35,6 +35,7 @@ from lifeline.core.alert import (
     OPEN_STATES,
     SEVERITY_RANK,
     Alert,
+    AlertAction,
     AlertCategory,
     AlertState,
     AuditEntry,
@@ -48,6 +49,7 @@ __all__ = [
     "SYSTEM",
     "Transition",
     "ack",
+    "act",
     "assign",
     "clear",
     "close",
@@ -307,3 +309,42 @@ def _back_to_service(
 def _require_open(alert: Alert, action: str) -> None:
     if alert.state not in OPEN_STATES:
         raise TransitionError(f"alert {alert.id}: cannot {action} a closed alert")
+
+
+def act(
+    alert: Alert,
+    action: AlertAction,
+    actor: str,
+    now_ms: int,
+    *,
+    note: str | None = None,
+    shelve_ms: int | None = None,
+    max_shelve_ms: int,
+    assignee: str | None = None,
+    cause: str | None = None,
+) -> Transition:
+    """An operator's ``action`` on ``alert``: the one entry point of the operator
+    transitions above; raises :class:`TransitionError` for a wrong combination."""
+    if cause is not None and action is not AlertAction.CLOSE:
+        raise TransitionError(f"a cause is given with close only, not with {action}")
+    if action is AlertAction.ACK:
+        return ack(alert, actor, now_ms, note)
+    if action is AlertAction.SHELVE:
+        if shelve_ms is None:
+            raise TransitionError("shelve needs a duration (shelve_ms)")
+        if shelve_ms > max_shelve_ms:
+            raise TransitionError(
+                f"shelve duration {shelve_ms} ms exceeds the maximum {max_shelve_ms} ms"
+            )
+        return shelve(alert, actor, now_ms, shelve_ms, note)
+    if action is AlertAction.UNSHELVE:
+        return unshelve(alert, actor, now_ms, note)
+    if action is AlertAction.CLOSE:
+        return close(alert, actor, now_ms, note, cause)
+    if action is AlertAction.OUT_OF_SERVICE:
+        return out_of_service(alert, actor, now_ms, note)
+    if action is AlertAction.RETURN_TO_SERVICE:
+        return return_to_service(alert, actor, now_ms, note)
+    if action is AlertAction.ASSIGN:
+        return assign(alert, actor, now_ms, assignee, note)
+    raise TransitionError(f"unknown action {action!r}")

@@ -20,7 +20,7 @@ import msgspec
 import numpy as np
 from scipy.special import erfc
 
-from alerts.detectors import baseline, extremes, likelihood, rate, stuck
+from alerts.detectors import baseline, extremes, flatline, likelihood, rate
 from alerts.detectors.config import AnomalyConfig, Cadence
 from alerts.detectors.ewma import Array, IntArray
 from alerts.detectors.stream import Envelope, Surprise
@@ -91,15 +91,15 @@ class _StuckKernel:
     def __init__(self, cfg: AnomalyConfig) -> None:
         self.factor = cfg.stuck_factor
 
-    def init(self) -> stuck.StuckState:
-        return stuck.StuckState()
+    def init(self) -> flatline.FlatlineState:
+        return flatline.FlatlineState()
 
-    def step(self, k: stuck.StuckState, cad: Cadence, ts: int, x: float) -> Surprise:
-        u, run = stuck.step(k, self.factor, x)
+    def step(self, k: flatline.FlatlineState, cad: Cadence, ts: int, x: float) -> Surprise:
+        u, run = flatline.step(k, self.factor, x)
         return Surprise(u / LN10, None, None, f"{run} equal records (longest before {k.longest})")
 
     def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
-        return stuck.batch(x, self.factor)[0] / LN10
+        return flatline.batch(x, self.factor)[0] / LN10
 
 
 def _range_decades(e: float, cfg: AnomalyConfig, log_decades: float) -> float:
@@ -135,7 +135,7 @@ class _RangeKernel:
 class CombinedState(msgspec.Struct, array_like=True):
     base: baseline.BaselineState = msgspec.field(default_factory=baseline.new_state)
     rate: rate.RateState = msgspec.field(default_factory=rate.RateState)
-    stuck: stuck.StuckState = msgspec.field(default_factory=stuck.StuckState)
+    stuck: flatline.FlatlineState = msgspec.field(default_factory=flatline.FlatlineState)
     lik: likelihood.LikelihoodState = msgspec.field(default_factory=likelihood.LikelihoodState)
     range: extremes.RangeState = msgspec.field(default_factory=extremes.RangeState)
 
@@ -156,7 +156,7 @@ class _CombinedKernel:
     def step(self, k: CombinedState, cad: Cadence, ts: int, x: float) -> Surprise:
         b = baseline.step(k.base, cad, self.cfg, ts, x)
         z_rate, _ = rate.step(k.rate, cad, x)
-        u_stuck, _ = stuck.step(k.stuck, self.cfg.stuck_factor, x)
+        u_stuck, _ = flatline.step(k.stuck, self.cfg.stuck_factor, x)
         zs = (b.z_spike, b.z_shift, z_rate, u_stuck)
         top = max(range(4), key=zs.__getitem__)
         decades = likelihood.step(k.lik, cad, math.log1p(zs[top]))
@@ -171,7 +171,7 @@ class _CombinedKernel:
     def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
         b = baseline.batch(ts, x, cad, self.cfg)
         z_rate, _ = rate.batch(x, cad)
-        u_stuck, _ = stuck.batch(x, self.cfg.stuck_factor)
+        u_stuck, _ = flatline.batch(x, self.cfg.stuck_factor)
         z = np.maximum(np.maximum(b.z_spike, b.z_shift), np.maximum(z_rate, u_stuck))
         decades = likelihood.batch(np.log1p(z), cad)
         if self.cfg.range_margin <= 0.0:
@@ -200,7 +200,7 @@ def rate_detector(cfg: AnomalyConfig) -> Envelope[rate.RateState]:
     return Envelope("rate_of_change", _RateKernel(), cfg, cfg.component_log_decades)
 
 
-def stuck_detector(cfg: AnomalyConfig) -> Envelope[stuck.StuckState]:
+def stuck_detector(cfg: AnomalyConfig) -> Envelope[flatline.FlatlineState]:
     return Envelope("stuck", _StuckKernel(cfg), cfg, cfg.component_log_decades)
 
 

@@ -30,9 +30,9 @@ __all__ = [
     "RateOfRise",
     "RateOfRiseConfig",
     "RiseState",
-    "StuckState",
     "StuckValue",
     "StuckValueConfig",
+    "StuckValueState",
 ]
 
 Positive = Annotated[float, Meta(gt=0.0)]
@@ -207,7 +207,7 @@ class StuckValueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ignore_at_or_below: float | None = 0.0  # clean air reads 0: not evidence
 
 
-class StuckState(msgspec.Struct, array_like=True):
+class StuckValueState(msgspec.Struct, array_like=True):
     ref: float = 0.0
     run: int = 0  # readings in the current run (0 = no run)
     since_ts: int = 0
@@ -222,17 +222,19 @@ class StuckValue:
     def __init__(self, config: StuckValueConfig | None = None) -> None:
         self.config = config or StuckValueConfig()
 
-    def new_state(self) -> StuckState:
-        return StuckState()
+    def new_state(self) -> StuckValueState:
+        return StuckValueState()
 
-    def update(self, state: StuckState, ts_ms: int, value: float) -> tuple[StuckState, Verdict]:
+    def update(
+        self, state: StuckValueState, ts_ms: int, value: float
+    ) -> tuple[StuckValueState, Verdict]:
         cfg = self.config
         if cfg.ignore_at_or_below is not None and value <= cfg.ignore_at_or_below:
-            return StuckState(), Verdict(0.0, 0, 0.0, cfg.records - 1)
+            return StuckValueState(), Verdict(0.0, 0, 0.0, cfg.records - 1)
         if state.run > 0 and abs(value - state.ref) <= cfg.tolerance:
-            new = StuckState(state.ref, state.run + 1, state.since_ts)
+            new = StuckValueState(state.ref, state.run + 1, state.since_ts)
         else:
-            new = StuckState(value, 1, ts_ms)
+            new = StuckValueState(value, 1, ts_ms)
         score = edge_score(new.run - 1, cfg.records - 1)
         if score < _EXPLAIN_FROM:
             return new, Verdict(score, new.run, 0.0, cfg.records - 1)

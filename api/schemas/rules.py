@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from alerts.rules import Rule, ThresholdRule
+from alerts.machines import rule_type_of
+from alerts.machines.threshold import ThresholdRule
+from alerts.rules import Rule
 
 __all__ = ["LevelOut", "RuleOut"]
 
@@ -30,10 +32,9 @@ class RuleOut(BaseModel):
     @classmethod
     def of(cls, rule: Rule) -> RuleOut:
         """Any rule type (new ones included): its tag, kind, category, description."""
-        tag = type(rule).__struct_config__.tag
         base = cls(
             name=rule.name,
-            type=str(tag) if tag is not None else type(rule).__name__,
+            type=rule_type_of(rule).tag,
             kind=str(rule.kind),
             category=str(rule.category),
             description=rule.description,

@@ -56,7 +56,7 @@ class Clock(Protocol):
 class FeedClock(Protocol):
     def now_of(self, source_id: str) -> int:
         """Event-time "now" of the feed (owning utility) ``source_id`` belongs to: what
-        its silence is measured against (``AlertEngine.feed_now_ms``)."""
+        its silence is measured against (``alerts.event_time.EventTimes.now_of``)."""
         ...
 
 

@@ -37,7 +37,6 @@ from lifeline.roles.process import (
 )
 from lifeline.roles.stores import Stores
 from lifeline.roles.wiring import (
-    EventClock,
     background,
     broker_address,
     build_api,
@@ -197,8 +196,8 @@ async def _serve_stack(
             settings,
             stores,
             actions=engine,
-            clock=EventClock(engine),
-            feeds=EventClock(engine),
+            clock=engine.times,
+            feeds=engine.times,
             health=health,
             live=broadcast.subscribe,
             rules=rules,

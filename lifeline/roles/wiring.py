@@ -39,7 +39,6 @@ from lifeline.settings import Settings
 from store import SqliteAuthStore
 
 __all__ = [
-    "EventClock",
     "background",
     "broker_address",
     "build_api",
@@ -50,20 +49,6 @@ __all__ = [
     "start_engine",
     "store_health",
 ]
-
-
-class EventClock:
-    """The API's "now": event time as the engine sees it (``AlertEngine.event_now_ms``),
-    and each source's own feed's (``now_of``: ``AlertEngine.feed_now_ms``)."""
-
-    def __init__(self, engine: AlertEngine) -> None:
-        self._engine = engine
-
-    def now_ms(self) -> int:
-        return self._engine.event_now_ms()
-
-    def now_of(self, source_id: str) -> int:
-        return self._engine.feed_now_ms(source_id)
 
 
 async def prepare_api_auth(settings: Settings) -> None:

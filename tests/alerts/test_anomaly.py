@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from alerts import anomaly
-from alerts.anomaly import AnomalyState
 from alerts.detector_registry import build_detector
 from alerts.detectors.domain_gas import BaselineDrift
-from alerts.rules import AnomalyRule, load_rules, parse_rules
+from alerts.machines import anomaly
+from alerts.machines.anomaly import AnomalyRule, AnomalyState
+from alerts.rules import load_rules, parse_rules
 from lifeline.core.alert import AlertCategory, AlertQuery, AlertState, Severity
 from lifeline.core.errors import ConfigError
 from lifeline.core.records import Record
@@ -84,7 +84,7 @@ async def test_score_oscillating_around_the_threshold_raises_one_alert_not_hundr
     alerts, total = await h.store.query(AlertQuery())
     assert total == 1
     assert alerts[0].state is AlertState.ACTIVE_UNACKED
-    [open_alert] = h.engine.open_alerts()
+    [open_alert] = h.engine.open.alerts()
     assert open_alert.count > 150  # every active record is a repeat of the same alert
     assert h.drain() == [("lel_stuck", "GAS-0001", "active_unacked")]  # notified once
     assert len(await h.store.audit(alerts[0].id)) == 1
@@ -126,10 +126,10 @@ async def test_anomaly_alert_carries_rule_severity_category_and_expected_range(
     h = await harness_with(tmp_path, CURVE)
     for i in range(120):
         await h.engine.accept([curve_record(i)])
-    assert h.engine.open_alerts() == []
+    assert h.engine.open.alerts() == []
     for i in range(120, 126):
         await h.engine.accept([curve_record(i, deficit=8.0)])
-    [alert] = h.engine.open_alerts()
+    [alert] = h.engine.open.alerts()
     assert alert.rule == "under_curve"
     assert alert.severity is Severity.WARNING
     assert alert.category is AlertCategory.ALARM
@@ -148,7 +148,7 @@ async def test_a_restart_neither_re_learns_nor_re_raises(tmp_path: Path) -> None
         await h.engine.accept([curve_record(i)])
     for i in range(120, 126):
         await h.engine.accept([curve_record(i, deficit=8.0)])
-    [before] = h.engine.open_alerts()
+    [before] = h.engine.open.alerts()
     await h.engine.stop()
     h.drain()
 
@@ -156,7 +156,7 @@ async def test_a_restart_neither_re_learns_nor_re_raises(tmp_path: Path) -> None
     await restarted.start()
     for i in range(126, 130):
         await restarted.accept([curve_record(i, deficit=8.0)])
-    [after] = restarted.open_alerts()
+    [after] = restarted.open.alerts()
     assert after.id == before.id
     assert after.count > before.count
     assert h.drain() == []  # no second raise notified
@@ -169,7 +169,7 @@ async def test_a_restart_neither_re_learns_nor_re_raises(tmp_path: Path) -> None
     await engine.start()
     for i in range(130, 134):
         await engine.accept([curve_record(i, deficit=8.0)])
-    assert [a.rule for a in engine.open_alerts()] == ["under_curve"]
+    assert [a.rule for a in engine.open.alerts()] == ["under_curve"]
     await fresh.store.close()
     await h.store.close()
 
@@ -178,7 +178,7 @@ async def test_detector_state_is_kept_per_series_in_the_rule_states(tmp_path: Pa
     h = await harness_with(tmp_path, stuck_rules())
     await h.engine.accept([gas("GAS-0001", T0, 1.0), gas("GAS-0002", T0, 2.0)])
     await h.engine.accept([gas("GAS-0001", T0 - MIN, 5.0)])  # late: ignored
-    table = h.engine._states.anomaly["lel_stuck"]
+    table = h.engine._states.tables["anomaly"]["lel_stuck"]
     assert set(table) == {"GAS-0001", "GAS-0002"}
     assert isinstance(table["GAS-0001"], AnomalyState)
     assert table["GAS-0001"].last_ts_ms == T0
@@ -261,10 +261,10 @@ rules:
     await h.engine.stop()
     restarted = h.new_engine()
     await restarted.start()
-    state = restarted._states.anomaly["lel_generic"]["GAS-0001"]
+    state = restarted._states.tables["anomaly"]["lel_generic"]["GAS-0001"]
     assert isinstance(state.detector, dict)  # plain data until first used
     await restarted.accept([gas("GAS-0001", T0 + 120 * MIN, 1.0)])
-    restored = restarted._states.anomaly["lel_generic"]["GAS-0001"].detector
+    restored = restarted._states.tables["anomaly"]["lel_generic"]["GAS-0001"].detector
     assert type(restored).__name__ == "StreamState"
     assert restored.n == 121
     await h.store.close()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from alerts.deadman import DeadmanState, check, inhibited, seen, unheard
-from alerts.rules import DeadmanRule
+from alerts.machines.deadman import DeadmanRule, DeadmanState, check, inhibited, seen, unheard
 from lifeline.core.alert import Severity
 from lifeline.core.ids import SourceKind
 

@@ -10,7 +10,6 @@ import msgspec
 import pytest
 
 from alerts.engine import AlertEngine, EngineOptions
-from alerts.snapshot import RuleStates
 from lifeline.core.alert import (
     Alert,
     AlertAction,
@@ -34,7 +33,7 @@ OTHERS = ["HEAT-002-S01", "HEAT-003-S01"]
 
 
 def only(engine: AlertEngine, rule: str | None = None) -> Alert:
-    alerts = [a for a in engine.open_alerts() if rule is None or a.rule == rule]
+    alerts = [a for a in engine.open.alerts() if rule is None or a.rule == rule]
     assert len(alerts) == 1, alerts
     return alerts[0]
 
@@ -79,7 +78,7 @@ async def test_readings_below_low_minus_deadband_clear_it_and_ack_closes_it(
     harness.clock.now = T0 + 10 * MIN
     closed = await engine.act(cleared.id, AlertAction.ACK, "op1", note="checked on site")
     assert closed.state is AlertState.CLOSED
-    assert engine.open_alerts() == []
+    assert engine.open.alerts() == []
     trail = await harness.store.audit(closed.id)
     assert [(e.action, e.actor) for e in reversed(trail)] == [
         ("raise", "system"),
@@ -109,7 +108,7 @@ async def test_ack_of_an_active_alert_keeps_it_open_and_a_second_ack_is_refused(
     assigned = await harness.engine.act(alert.id, "assign", "op1", assignee="crew-7")  # type: ignore[arg-type]
     assert (assigned.assigned_to, assigned.state) == ("crew-7", AlertState.ACTIVE_ACKED)
     await harness.engine.accept([gas("GAS-0001", T0 + S, 0.0)])
-    assert harness.engine.open_alerts() == []  # acked + cleared = closed
+    assert harness.engine.open.alerts() == []  # acked + cleared = closed
 
 
 async def test_restart_on_the_same_store_and_snapshot_does_not_duplicate(
@@ -120,7 +119,7 @@ async def test_restart_on_the_same_store_and_snapshot_does_not_duplicate(
     await harness.engine.stop()
     engine = harness.new_engine()
     await engine.start()
-    assert engine.open_alerts() == [first]
+    assert engine.open.alerts() == [first]
     await engine.accept([gas("GAS-0001", T0 + S, 61.0), gas("GAS-0002", T0 + 20 * MIN, 0.0)])
     again = only(engine, "gas_leak")
     assert (again.id, again.count) == (first.id, 2)
@@ -183,7 +182,7 @@ def heating_alerts(engine: AlertEngine) -> list[Alert]:
     """Open alerts of stations and enterprises (the gas channels of the test registry
     never report, so they go offline too once the wall clock has moved 15 minutes)."""
     kinds = (SourceKind.STATION, SourceKind.ENTERPRISE)
-    return [a for a in engine.open_alerts() if a.source_kind in kinds]
+    return [a for a in engine.open.alerts() if a.source_kind in kinds]
 
 
 async def test_enterprise_outage_raises_one_alert_not_one_per_station(harness: Harness) -> None:
@@ -201,14 +200,14 @@ async def test_enterprise_outage_raises_one_alert_not_one_per_station(harness: H
         AlertCategory.OFFLINE,
     )
     assert alert.raised_at_ms == T0 + 15 * MIN  # the enterprise times out with its stations
-    assert engine.source_state("HEAT-001-S02") == "offline"
+    assert engine.open.source_state("HEAT-001-S02") == "offline"
     # one station comes back: the enterprise clears, the two still silent are now offline
     harness.clock.now = T0 + 41 * MIN
     await engine.accept([station("HEAT-001-S01", T0 + 41 * MIN, indoor_temp_c=20.0)])
     await engine.tick()
     offline = sorted((a.rule, a.source_id) for a in heating_alerts(engine) if a.condition_active)
     assert offline == [("station_offline", "HEAT-001-S02"), ("station_offline", "HEAT-001-S03")]
-    assert engine.source_state("HEAT-001-S01") == "normal"
+    assert engine.open.source_state("HEAT-001-S01") == "normal"
 
 
 async def test_enterprise_outage_with_staggered_stations_raises_only_the_enterprise_alert(
@@ -250,7 +249,7 @@ async def test_stations_of_an_enterprise_that_never_reported_get_one_enterprise_
     assert [(a.rule, a.source_id, a.raised_at_ms) for a in heating_alerts(engine)] == [
         ("enterprise_offline", "HEAT-001", T0 + 15 * MIN)
     ]
-    assert engine.source_state("HEAT-001-S02") == "offline"
+    assert engine.open.source_state("HEAT-001-S02") == "offline"
 
 
 async def test_a_feed_behind_is_judged_by_its_own_progress_not_by_a_live_feed(
@@ -266,9 +265,9 @@ async def test_a_feed_behind_is_judged_by_its_own_progress_not_by_a_live_feed(
         await engine.accept([station("HEAT-002-S01", live, indoor_temp_c=20.0)])
         await engine.tick()
         assert heating_alerts(engine) == []
-    assert engine.feed_now_ms("HEAT-001-S01") == T0 + 19 * MIN
-    assert engine.feed_now_ms("HEAT-002-S01") == harness.clock.now
-    assert engine.source_state("HEAT-001-S01") == "normal"
+    assert engine.times.now_of("HEAT-001-S01") == T0 + 19 * MIN
+    assert engine.times.now_of("HEAT-002-S01") == harness.clock.now
+    assert engine.open.source_state("HEAT-001-S01") == "normal"
     # then HEAT-001 stops: its feed runs on with the wall clock and goes offline
     stopped = harness.clock.now
     for _ in range(16):
@@ -278,7 +277,7 @@ async def test_a_feed_behind_is_judged_by_its_own_progress_not_by_a_live_feed(
     assert [(a.rule, a.source_id) for a in heating_alerts(engine)] == [
         ("enterprise_offline", "HEAT-001")
     ]
-    assert engine.feed_now_ms("HEAT-001-S01") == T0 + 19 * MIN + (harness.clock.now - stopped)
+    assert engine.times.now_of("HEAT-001-S01") == T0 + 19 * MIN + (harness.clock.now - stopped)
 
 
 async def test_a_whole_feed_stopping_in_a_fast_replay_goes_offline_in_replay_time(
@@ -317,12 +316,12 @@ async def test_closed_while_active_re_raises_only_after_clear_and_re_trip(
     first = only(engine)
     await engine.act(first.id, AlertAction.CLOSE, "op1", "known, crew on site")
     await engine.accept([gas("GAS-0001", T0 + S, 35.0)])
-    assert engine.open_alerts() == []
+    assert engine.open.alerts() == []
     await engine.stop()
     engine = harness.new_engine()  # the latch survives a restart
     await engine.start()
     await engine.accept([gas("GAS-0001", T0 + 2 * S, 40.0)])
-    assert engine.open_alerts() == []
+    assert engine.open.alerts() == []
     await engine.accept([gas("GAS-0001", T0 + 3 * S, 0.0), gas("GAS-0001", T0 + 4 * S, 30.0)])
     second = only(engine)
     assert second.id != first.id
@@ -370,29 +369,29 @@ async def test_momentary_tamper_waits_in_cleared_unacked_and_repeats_reuse_it(
 async def test_meter_alarm_flag_raises_and_a_reading_without_it_clears(harness: Harness) -> None:
     engine = harness.engine
     await engine.accept([meter("MTR-00000001", T0, "micro_leak", "low_battery")])
-    rules = sorted(a.rule for a in engine.open_alerts())
+    rules = sorted(a.rule for a in engine.open.alerts())
     assert rules == ["meter_low_battery", "meter_micro_leak"]
-    assert engine.source_state("MTR-00000001") == "alarm"
+    assert engine.open.source_state("MTR-00000001") == "alarm"
     await engine.accept([meter("MTR-00000001", T0 + S, "low_battery")])
     leak = only(engine, "meter_micro_leak")
     assert leak.state is AlertState.CLEARED_UNACKED
     assert only(engine, "meter_low_battery").condition_active
-    assert engine.source_state("MTR-00000001") == "normal"  # low battery is info
+    assert engine.open.source_state("MTR-00000001") == "normal"  # low battery is info
 
 
 async def test_device_fault_event_raises_a_fault_alert(harness: Harness) -> None:
     await harness.engine.accept([gas_event("GAS-0001", T0, "fault")])
-    assert harness.engine.source_state("GAS-0001") == "fault"
+    assert harness.engine.open.source_state("GAS-0001") == "fault"
     await harness.engine.accept([gas_event("GAS-0001", T0 + S, "heartbeat")])
     assert only(harness.engine).condition_active
     await harness.engine.accept([gas_event("GAS-0001", T0 + 2 * S, "fault_cleared")])
-    assert harness.engine.source_state("GAS-0001") == "normal"
+    assert harness.engine.open.source_state("GAS-0001") == "normal"
 
 
 async def test_under_heating_needs_30_minutes_of_event_time(harness: Harness) -> None:
     s = "HEAT-001-S01"
     await harness.engine.accept([station(s, T0 + m * MIN, indoor_temp_c=17.0) for m in (0, 29)])
-    assert harness.engine.open_alerts() == []
+    assert harness.engine.open.alerts() == []
     await harness.engine.accept([station(s, T0 + 30 * MIN, indoor_temp_c=17.2)])
     alert = only(harness.engine)
     assert (alert.rule, alert.enterprise_id, alert.utility_id) == (
@@ -516,7 +515,7 @@ async def test_a_corrupt_snapshot_starts_fresh_and_keeps_open_alerts(harness: Ha
     engine = harness.new_engine()
     await engine.start()
     assert engine.watermark_ms == 0
-    assert len(engine.open_alerts()) == 1
+    assert len(engine.open.alerts()) == 1
     await engine.accept([gas("GAS-0001", T0 + S, 0.0)])  # reconciled by the next record
     assert only(engine).state is AlertState.CLEARED_UNACKED
 
@@ -526,14 +525,14 @@ async def test_event_now_follows_the_watermark_then_the_wall_clock_when_data_sto
 ) -> None:
     engine = harness.engine
     harness.clock.now = T0 + 600 * MIN  # the wall clock is far ahead: a replay of the past
-    assert engine.event_now_ms() == T0 + 600 * MIN  # nothing seen yet: the wall clock
+    assert engine.times.now_ms() == T0 + 600 * MIN  # nothing seen yet: the wall clock
     await engine.accept([gas("GAS-0001", T0, 1.0)])
-    assert engine.event_now_ms() == T0  # data flowing: the watermark
+    assert engine.times.now_ms() == T0  # data flowing: the watermark
     harness.clock.now += 20 * MIN  # then all data stops for 20 wall minutes
-    assert engine.event_now_ms() == T0 + 20 * MIN
+    assert engine.times.now_ms() == T0 + 20 * MIN
     # a device clock 4 min fast moves the watermark past the wall clock: capped at the wall
     await engine.accept([gas("GAS-0002", harness.clock.now + 4 * MIN, 1.0)])
-    assert engine.event_now_ms() == harness.clock.now
+    assert engine.times.now_ms() == harness.clock.now
 
 
 async def test_a_restart_counts_silence_from_the_restart_even_from_an_older_snapshot(
@@ -542,19 +541,19 @@ async def test_a_restart_counts_silence_from_the_restart_even_from_an_older_snap
     await harness.engine.accept([gas("GAS-0001", T0, 1.0), gas("GAS-0002", T0, 1.0)])
     await harness.engine.stop()
     path = harness.tmp_path / "alert-state.msgpack"
-    saved = msgspec.msgpack.decode(path.read_bytes(), type=RuleStates)
-    assert saved.feeds == {"gas-a": T0}
-    saved.feeds = {}  # as written before feeds were kept
+    saved = msgspec.msgpack.decode(path.read_bytes())
+    assert saved["feeds"] == {"gas-a": T0}
+    saved["feeds"] = {}  # as written before feeds were kept
     path.write_bytes(msgspec.msgpack.encode(saved))
     harness.clock.now = T0 + 60 * MIN  # the platform was down for an hour
     engine = harness.new_engine()
     await engine.start()
     await engine.tick()
-    assert engine.open_alerts() == []  # the downtime is not the channels' silence
-    assert engine.feed_now_ms("GAS-0001") == T0
+    assert engine.open.alerts() == []  # the downtime is not the channels' silence
+    assert engine.times.now_of("GAS-0001") == T0
     harness.clock.now += 16 * MIN  # then nothing is heard: offline, on the wall clock
     await engine.tick()
-    offline = sorted((a.rule, a.source_id, a.raised_at_ms) for a in engine.open_alerts())
+    offline = sorted((a.rule, a.source_id, a.raised_at_ms) for a in engine.open.alerts())
     restarted = T0 + 60 * MIN
     assert offline == [
         ("enterprise_offline", "HEAT-001", restarted + 15 * MIN),  # never heard: from the

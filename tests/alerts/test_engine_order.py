@@ -15,7 +15,7 @@ SKEW = 290 * S
 
 
 def only(engine: AlertEngine, rule: str = "gas_leak") -> Alert:
-    alerts = [a for a in engine.open_alerts() if a.rule == rule]
+    alerts = [a for a in engine.open.alerts() if a.rule == rule]
     assert len(alerts) == 1, alerts
     return alerts[0]
 
@@ -32,7 +32,7 @@ async def test_a_future_skewed_reading_does_not_hide_the_leak_after_it(harness: 
         75.0,
     )
     assert alert.raised_at_ms == T0
-    assert engine.source_state("GAS-0001") == "alarm"
+    assert engine.open.source_state("GAS-0001") == "alarm"
     assert harness.drain() == [("gas_leak", "GAS-0001", "active_unacked")]  # raised once
     await engine.accept([gas("GAS-0001", T0 + 10 * S, 0.0)])  # late: never clears
     assert only(engine).condition_active
@@ -77,7 +77,7 @@ async def test_a_reloaded_registry_adopted_in_place_applies_to_the_next_reading(
 ) -> None:
     engine = harness.engine
     await engine.accept([gas("GAS-0001", T0, 12.0)])  # 12 < 20: nothing
-    assert engine.open_alerts() == []
+    assert engine.open.alerts() == []
     reloaded: Registry = make_registry()
     channel = reloaded.channels["GAS-0001"]
     reloaded.channels["GAS-0001"] = msgspec.structs.replace(channel, low_pct=10.0)
@@ -106,6 +106,6 @@ async def test_a_snapshot_written_before_the_late_fields_still_loads(harness: Ha
     assert engine.watermark_ms == T0
     # the loaded state holds critical: a late 25 %LEL is no worse (a fresh one would raise)
     await engine.accept([gas("GAS-0001", T0 - S, 25.0)])
-    assert engine.open_alerts() == []
+    assert engine.open.alerts() == []
     await engine.accept([gas_event("GAS-0001", T0, "tamper")])  # the same pulse again
-    assert engine.open_alerts() == []
+    assert engine.open.alerts() == []

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from alerts.events import EventState, current, update
-from alerts.rules import EventSpec
+from alerts.machines.events import EventSpec, EventState, current, update
 from lifeline.core.alert import Severity
 
 LEAK = EventSpec(

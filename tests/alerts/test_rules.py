@@ -6,15 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from alerts.rules import (
-    AnomalyRule,
-    DeadmanRule,
-    EventRule,
-    StuckRule,
-    ThresholdRule,
-    load_rules,
-    parse_rules,
-)
+from alerts.machines.anomaly import AnomalyRule
+from alerts.machines.deadman import DeadmanRule
+from alerts.machines.events import EventRule
+from alerts.machines.stuck import StuckRule
+from alerts.machines.threshold import ThresholdRule
+from alerts.rules import load_rules, parse_rules
 from lifeline.core.alert import Severity
 from lifeline.core.errors import ConfigError
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from alerts.evaluation import Evaluation
-from alerts.rules import StuckRule
-from alerts.stuck import StuckState, update
+from alerts.machines.stuck import StuckRule, StuckState, update
 from lifeline.core.ids import SourceKind
 
 RULE = StuckRule(

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 import msgspec
 
 from alerts.evaluation import Evaluation
-from alerts.rules import Direction, Level, ThresholdRule
-from alerts.threshold import ThresholdState, update
+from alerts.machines.threshold import Direction, Level, ThresholdRule, ThresholdState, update
 from lifeline.core.alert import Severity
 from lifeline.core.ids import SourceKind
 

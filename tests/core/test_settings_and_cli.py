@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
-from lifeline.cli import DEMO_BACKFILL_S, _simulation_flags, build_parser
+from lifeline.cli.main import DEMO_BACKFILL_S, _simulation_flags, build_parser
 from lifeline.core.errors import ConfigError
 from lifeline.mqtt import parse_mqtt_url
 from lifeline.settings import load_settings
@@ -84,7 +85,8 @@ def test_mqtt_password_from_a_file_and_a_warning_for_one_in_the_url(
 ) -> None:
     import logging
 
-    from lifeline import cli
+    # the module, not the function ``lifeline.cli.main`` that its package exports
+    cli = importlib.import_module("lifeline.cli.main")
 
     secret = tmp_path / "mqtt-password"
     secret.write_text("s3cret-from-file\n")
@@ -101,6 +103,6 @@ def test_mqtt_password_from_a_file_and_a_warning_for_one_in_the_url(
     # this test process keeps its umask and its logging (caplog)
     monkeypatch.setattr(cli, "keep_state_private", lambda data_dir=None: None)
     monkeypatch.setattr(cli, "configure_logging", lambda *args: None)
-    with caplog.at_level(logging.WARNING, logger="lifeline.cli"):
+    with caplog.at_level(logging.WARNING, logger="lifeline.cli.main"):
         cli._configured(args)
     assert [r.getMessage() for r in caplog.records] == ["mqtt_password_in_url"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lifeline.cli import build_parser
+from lifeline.cli.main import build_parser
 from lifeline.core.partitions import parse_partitions
 from tests.deploy.compose import REPO, SECRETS, run_compose
 from tests.deploy.files import DEPLOY, mosquitto_directives

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lifeline.cli import build_parser
+from lifeline.cli.main import build_parser
 from lifeline.settings import Settings
 from tests.deploy.files import DEPLOY, unit_directives
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from alerts.engine import AlertEngine
-from alerts.rules import AnomalyRule, load_rules
+from alerts.machines.anomaly import AnomalyRule
+from alerts.rules import load_rules
 from ingest.decode import decode_message
 from lifeline.core.alert import Alert, AlertQuery
 from lifeline.core.registry import Registry

@@ -28,17 +28,73 @@ learning, or had a gap or a missing input): it neither raises nor clears.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Annotated, Any, Final
 
 import msgspec
+from msgspec import Meta
 
-from alerts.detector_registry import AnyDetector
+from alerts.detector_registry import DETECTORS, AnyDetector, ParamValue, build_detector
 from alerts.detectors.base import Verdict
 from alerts.evaluation import Evaluation
-from alerts.rules import AnomalyRule
+from alerts.machines.base import MachineContext, RuleType, Seen, Step
+from alerts.machines.common import (
+    NonNegative,
+    RuleName,
+    Score,
+    Template,
+    check_metric,
+    check_template,
+)
+from alerts.snapshot import RuleStates
+from lifeline.core.alert import AlertCategory, Severity
+from lifeline.core.ids import SourceKind
 
-__all__ = ["AnomalyState", "expected_text", "update"]
+__all__ = ["ANOMALY_FIELDS", "TYPE", "AnomalyRule", "AnomalyState", "expected_text", "update"]
+
+# Fields an anomaly message template may use.
+ANOMALY_FIELDS: Final = frozenset(
+    {"source_id", "rule", "metric", "detector", "score", "observed", "expected", "reason"}
+    | {"severity"}
+)
+
+
+class AnomalyRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="anomaly"):
+    """A streaming detector's score (0..1) of a metric (``metric``) or of several
+    (``metrics``, multivariate detectors) against ``threshold``.
+
+    Raised after ``confirm_records`` consecutive records at or above ``threshold`` that
+    also span ``confirm_s``; cleared after ``clear_records`` consecutive records below
+    ``clear_threshold`` (default 0.8 × threshold) spanning ``clear_s``; after a clear no
+    re-raise within ``cooldown_s``. ``params`` are the detector's (validated by it)."""
+
+    name: RuleName
+    kind: SourceKind
+    detector: str
+    message: Template
+    metric: str | None = None
+    metrics: list[str] = []
+    params: dict[str, ParamValue] = {}
+    threshold: Annotated[float, Meta(gt=0.0, le=1.0)] = 0.5
+    clear_threshold: Score | None = None
+    confirm_records: Annotated[int, Meta(ge=1)] = 1
+    confirm_s: NonNegative = 0.0
+    clear_records: Annotated[int, Meta(ge=1)] = 1
+    clear_s: NonNegative = 0.0
+    cooldown_s: NonNegative = 0.0
+    severity: Severity = Severity.WARNING
+    category: AlertCategory = AlertCategory.ALARM
+    description: str = ""
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The metric(s) the detector reads."""
+        return (self.metric,) if self.metric is not None else tuple(self.metrics)
+
+    @property
+    def clear_below(self) -> float:
+        return 0.8 * self.threshold if self.clear_threshold is None else self.clear_threshold
+
 
 Inputs = float | Mapping[str, float]
 
@@ -179,3 +235,58 @@ def _bound(verdict: Verdict) -> float | None:
     if low is not None and verdict.observed < low:
         return low
     return high if high is not None else low
+
+
+class AnomalyMachine:
+    """Every ``anomaly`` rule, each with its detector (built once, stateless: the
+    per-series detector state rides in :class:`AnomalyState`)."""
+
+    def __init__(self, rules: Sequence[AnomalyRule], context: MachineContext) -> None:
+        self._by_kind: dict[SourceKind, list[tuple[AnomalyRule, AnyDetector]]] = {}
+        for rule in rules:
+            detector = build_detector(rule.detector, rule.inputs, rule.params)
+            self._by_kind.setdefault(rule.kind, []).append((rule, detector))
+
+    def observe(self, seen: Seen, states: RuleStates) -> Iterator[Step]:
+        for rule, detector in self._by_kind.get(seen.kind, ()):
+            inputs: float | dict[str, float]
+            if rule.metric is not None:
+                value = seen.metrics.get(rule.metric)
+                if value is None:
+                    continue
+                inputs = value
+            else:
+                inputs = {m: seen.metrics[m] for m in rule.metrics if m in seen.metrics}
+                if not inputs:
+                    continue
+            table = states.table(TYPE.field, rule.name)
+            source = seen.source_id
+            state, evaluation = update(
+                table.get(source), seen.ts_ms, inputs, rule, detector, source
+            )
+            yield Step(rule, source, seen.kind, evaluation, seen.ts_ms, table, state)
+
+
+def _check(rule: AnomalyRule) -> None:
+    spec = DETECTORS.get(rule.detector)
+    if spec is None:
+        raise ValueError(
+            f"unknown detector {rule.detector!r} (known: {', '.join(sorted(DETECTORS))})"
+        )
+    if spec.multi and (rule.metric is not None or not rule.metrics):
+        raise ValueError(f"detector {rule.detector} is multivariate: give metrics, not metric")
+    if not spec.multi and (rule.metric is None or rule.metrics):
+        raise ValueError(f"detector {rule.detector} is univariate: give metric, not metrics")
+    for metric in rule.inputs:
+        check_metric(rule.kind, metric)
+    if rule.clear_below > rule.threshold:
+        raise ValueError("clear_threshold must not be above threshold")
+    build_detector(rule.detector, rule.inputs, rule.params)
+    check_template(
+        rule.message,
+        ANOMALY_FIELDS,
+        {"expected": "0.0–1.0", "reason": "why", "detector": rule.detector},
+    )
+
+
+TYPE: Final = RuleType(AnomalyRule, "anomaly", AnomalyState, _check, AnomalyMachine)

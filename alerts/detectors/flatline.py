@@ -16,10 +16,10 @@ import numpy as np
 
 from alerts.detectors.ewma import Array
 
-__all__ = ["StuckState", "batch", "step"]
+__all__ = ["FlatlineState", "batch", "step"]
 
 
-class StuckState(msgspec.Struct, array_like=True):
+class FlatlineState(msgspec.Struct, array_like=True):
     last: float = math.nan
     run: int = 0
     longest: int = 1
@@ -30,7 +30,7 @@ def _surprise(run: Array, longest: Array, factor: float) -> Array:
     return np.where(ratio > factor, 3.0 * np.log2(np.maximum(ratio, 1.0)), 0.0)
 
 
-def step(st: StuckState, factor: float, x: float) -> tuple[float, int]:
+def step(st: FlatlineState, factor: float, x: float) -> tuple[float, int]:
     """``(surprise, run)`` for one record; mutates ``st``."""
     if x == st.last:
         st.run += 1
