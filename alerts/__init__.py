@@ -1,13 +1,13 @@
 """The rule engine and the alert lifecycle.
 
-- ``rules``         the rules file model, validated once (``load_rules``)
-- ``threshold``     pure: levels, deadband, on/off delays of one series
-- ``events``        pure: device events and meter alarm flags
-- ``stuck``         pure: a value that does not move
-- ``deadman``       pure: a source that stops sending (event-time watermark)
+- ``rules``         the rules file, validated once (``load_rules``)
+- ``machines``      the rule types (threshold, events, stuck, deadman, anomaly), one
+                    module each, and their registry ``RULE_TYPES``
 - ``evaluation``    what a machine says (``Evaluation``) and ``combine``
 - ``lifecycle``     pure: the ISA-18.2 alert state machine, with audit entries
 - ``engine``        ``AlertEngine``: the ingest sink and ``AlertActions``
+- ``open_alerts``   the engine's open alerts and the queries on them
+- ``event_time``    the watermark and each feed's clock (display and deadman "now")
 - ``snapshot``      per-series rule state and its atomic snapshot file
 - ``source_state``  pure: normal | alarm | fault | offline from open alerts
 - ``notify_mqtt``   ``MqttNotifier``: AlertEvents to the broker
