@@ -22,10 +22,10 @@ __all__ = ["run_api"]
 async def run_api(settings: Settings) -> None:
     """The API/dashboard: reads the stores, acts on alerts through the rules workers."""
     address = broker_address(settings)
-    await prepare_api_auth(settings)
     closing = Closables()
     try:
         stores = Stores(settings, closing, writes_telemetry=False)
+        await prepare_api_auth(settings, stores)
         registry = await stores.registry()
         broadcast = BroadcastNotifier()
         bridge = MqttActionsBridge(

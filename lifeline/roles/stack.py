@@ -98,36 +98,43 @@ async def run_stack(
 ) -> None:
     """Run broker (unless external), ingest, rules and API until signalled."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await prepare_api_auth(settings)  # refuses missing/default secrets before anything starts
-    simulator_env: dict[str, str] = {}
-    embedded: _EmbeddedBroker | None = None
-    if settings.mqtt_url is None:
-        # Outside development mode the embedded broker is closed: our own processes
-        # get fresh service passwords at every start (see docs/security.md).
-        address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
-        auth = None
-        if not settings.dev_mode:
-            passwords = await _embedded_credentials(settings)
-            address = replace(address, username="lifeline", password=passwords["lifeline"])
-            simulator_env = {
-                "LIFELINE_MQTT_USERNAME": "simulator",
-                "LIFELINE_MQTT_PASSWORD": passwords["simulator"],
-            }
-            auth = broker.BrokerAuth.in_directory(accounts_dir(settings))
-        embedded = _EmbeddedBroker(settings.mqtt_host, settings.mqtt_port, auth)
-    else:
-        address = broker_address(settings)
-    await _serve_stack(settings, address, embedded, simulate, simulate_args, simulator_env)
-
-
-async def _embedded_credentials(settings: Settings) -> dict[str, str]:
-    """Issue the embedded broker's service passwords (``lifeline``, ``simulator``)."""
     closing = Closables()
+    children = Children()
     try:
-        registry = await Stores(settings, closing, writes_telemetry=False).registry()
+        stores = Stores(settings, closing, writes_telemetry=True)
+        await prepare_api_auth(settings, stores)  # refuses missing/default secrets first
+        simulator_env: dict[str, str] = {}
+        embedded: _EmbeddedBroker | None = None
+        if settings.mqtt_url is None:
+            # Outside development mode the embedded broker is closed: our own processes
+            # get fresh service passwords at every start (see docs/security.md).
+            address = BrokerAddress(settings.mqtt_host, settings.mqtt_port)
+            auth = None
+            if not settings.dev_mode:
+                registry = await stores.registry()
+                passwords = await asyncio.to_thread(issue_embedded_credentials, settings, registry)
+                address = replace(address, username="lifeline", password=passwords["lifeline"])
+                simulator_env = {
+                    "LIFELINE_MQTT_USERNAME": "simulator",
+                    "LIFELINE_MQTT_PASSWORD": passwords["simulator"],
+                }
+                auth = broker.BrokerAuth.in_directory(accounts_dir(settings))
+            embedded = _EmbeddedBroker(settings.mqtt_host, settings.mqtt_port, auth)
+        else:
+            address = broker_address(settings)
+        await _serve_stack(
+            settings,
+            _Parts(stores, closing, children),
+            address,
+            embedded,
+            simulate,
+            simulate_args,
+            simulator_env,
+        )
     finally:
+        children.stop()
         await closing.close()
-    return await asyncio.to_thread(issue_embedded_credentials, settings, registry)
+        log.info("lifeline_stopped")
 
 
 def _simulator_child_env(
@@ -145,98 +152,101 @@ def _simulator_child_env(
     return url, env
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """What ``run_stack`` opened and closes: the stores, closables, the simulator child."""
+
+    stores: Stores
+    closing: Closables
+    children: Children
+
+
 async def _serve_stack(
     settings: Settings,
+    parts: _Parts,
     address: BrokerAddress,
     embedded: _EmbeddedBroker | None,
     simulate: bool,
     simulate_args: Sequence[str],
     simulator_env: Mapping[str, str],
 ) -> None:
-    closing = Closables()
-    children = Children()
-    try:
-        stores = Stores(settings, closing, writes_telemetry=True)
-        registry = await stores.registry()
-        telemetry = await stores.telemetry()
-        broadcast = BroadcastNotifier()
-        publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
-        rules = load_rules(settings.rules_file)
-        engine = await start_engine(
-            settings,
-            stores,
-            closing,
-            publisher,
-            rules=rules,
-            options=EngineOptions(state_path=settings.data_dir / "rule_state.msgpack"),
-            notifiers=(broadcast,),
-        )
-        ingest = IngestService(
-            ingest_config(settings, address, client_id=settings.mqtt_client_id),
-            registry,
-            telemetry,
-            stores.deadletters,
-            engine,
-            clock=SystemClock(),
-            batch=BatchConfig.from_settings(settings),
-        )
+    stores, closing, children = parts.stores, parts.closing, parts.children
+    registry = await stores.registry()
+    telemetry = await stores.telemetry()
+    broadcast = BroadcastNotifier()
+    publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
+    rules = load_rules(settings.rules_file)
+    engine = await start_engine(
+        settings,
+        stores,
+        closing,
+        publisher,
+        rules=rules,
+        options=EngineOptions(state_path=settings.data_dir / "rule_state.msgpack"),
+        notifiers=(broadcast,),
+    )
+    ingest = IngestService(
+        ingest_config(settings, address, client_id=settings.mqtt_client_id),
+        registry,
+        telemetry,
+        stores.deadletters,
+        engine,
+        clock=SystemClock(),
+        batch=BatchConfig.from_settings(settings),
+    )
 
-        def health() -> HealthReport:
-            report = {
-                "ingest": ingest_health(ingest),
-                "alert_publisher": ComponentHealth(publisher.connected, ""),
-                **store_health(telemetry),
-            }
-            if embedded is not None:
-                up = embedded.started.is_set()
-                report["broker"] = ComponentHealth(up, "amqtt, in process" if up else "starting")
-            return report
+    def health() -> HealthReport:
+        report = {
+            "ingest": ingest_health(ingest),
+            "alert_publisher": ComponentHealth(publisher.connected, ""),
+            **store_health(telemetry),
+        }
+        if embedded is not None:
+            up = embedded.started.is_set()
+            report["broker"] = ComponentHealth(up, "amqtt, in process" if up else "starting")
+        return report
 
-        app = await build_api(
-            settings,
-            stores,
-            actions=engine,
-            clock=engine.times,
-            feeds=engine.times,
-            health=health,
-            live=broadcast.subscribe,
-            rules=rules,
-        )
+    app = await build_api(
+        settings,
+        stores,
+        actions=engine,
+        clock=engine.times,
+        feeds=engine.times,
+        health=health,
+        live=broadcast.subscribe,
+        rules=rules,
+    )
 
-        async def start_simulator() -> None:
-            if simulate:
-                await ingest.ready.wait()
-                url, env = _simulator_child_env(address, simulator_env)
-                children.simulator = start_child(
-                    simulator_args(settings, url, simulate_args), "simulator", env
-                )
+    async def start_simulator() -> None:
+        if simulate:
+            await ingest.ready.wait()
+            url, env = _simulator_child_env(address, simulator_env)
+            children.simulator = start_child(
+                simulator_args(settings, url, simulate_args), "simulator", env
+            )
 
-        log.info(
-            "lifeline_up",
-            extra={
-                "api": f"http://{settings.api_host}:{settings.api_port}",
-                "mqtt": f"{address.host}:{address.port}",
-                "data_dir": str(settings.data_dir),
-                "store": settings.store,
-            },
-        )
-        jobs: dict[str, Coroutine[Any, Any, None]]
-        if embedded is None:
-            jobs = {"alert-publisher": publisher.run(), "ingest": ingest.run()}
-        else:
-            inbox = LocalInbox(settings.topic_prefix)
-            jobs = {
-                "broker": embedded.serve(inbox),
-                "alert-publisher": embedded.after_start(publisher.run()),
-                "ingest": embedded.after_start(ingest.serve_local(inbox, publisher)),
-            }
-        await run_until_stopped(
-            stop_on_signals(),
-            {**jobs, "engine": engine.run(), **background(telemetry)},
-            api_server(app, settings),
-            start_simulator,
-        )
-    finally:
-        children.stop()
-        await closing.close()
-        log.info("lifeline_stopped")
+    log.info(
+        "lifeline_up",
+        extra={
+            "api": f"http://{settings.api_host}:{settings.api_port}",
+            "mqtt": f"{address.host}:{address.port}",
+            "data_dir": str(settings.data_dir),
+            "store": settings.store,
+        },
+    )
+    jobs: dict[str, Coroutine[Any, Any, None]]
+    if embedded is None:
+        jobs = {"alert-publisher": publisher.run(), "ingest": ingest.run()}
+    else:
+        inbox = LocalInbox(settings.topic_prefix)
+        jobs = {
+            "broker": embedded.serve(inbox),
+            "alert-publisher": embedded.after_start(publisher.run()),
+            "ingest": embedded.after_start(ingest.serve_local(inbox, publisher)),
+        }
+    await run_until_stopped(
+        stop_on_signals(),
+        {**jobs, "engine": engine.run(), **background(telemetry)},
+        api_server(app, settings),
+        start_simulator,
+    )

@@ -36,7 +36,6 @@ from lifeline.mqtt import AlertPublisher, BrokerAddress, parse_mqtt_url
 from lifeline.roles.process import Closables
 from lifeline.roles.stores import Stores
 from lifeline.settings import Settings
-from store import SqliteAuthStore
 
 __all__ = [
     "background",
@@ -51,19 +50,15 @@ __all__ = [
 ]
 
 
-async def prepare_api_auth(settings: Settings) -> None:
+async def prepare_api_auth(settings: Settings, stores: Stores) -> None:
     """Check the API's secrets (ConfigError outside dev mode without a way to
     administer it), register the bootstrap admin token, create dev accounts."""
-    store = SqliteAuthStore(settings.db_path)
-    try:
-        token = settings.bootstrap_admin_token
-        await prepare_auth(
-            store,
-            dev_mode=settings.dev_mode,
-            bootstrap_token=None if token is None else token.get_secret_value() or None,
-        )
-    finally:
-        await store.close()
+    token = settings.bootstrap_admin_token
+    await prepare_auth(
+        stores.auth,
+        dev_mode=settings.dev_mode,
+        bootstrap_token=None if token is None else token.get_secret_value() or None,
+    )
 
 
 def broker_address(settings: Settings) -> BrokerAddress:
