@@ -17,8 +17,9 @@ from fastapi.responses import StreamingResponse
 from api.auth.audit import record
 from api.auth.guard import PrincipalDep
 from api.auth.principal import Principal
-from api.auth.scope import check_alert, crew_of, filtered_feed, utility_of
-from api.deps import AlertStoreDep, Deps, PageDep, get_deps
+from api.auth.scope import check_alert, filtered_feed
+from api.deps import AlertStoreDep, Deps, get_deps
+from api.listing import ListingDep
 from api.routes import API_PREFIX
 from api.schemas.alerts import (
     ActionBody,
@@ -46,8 +47,7 @@ _MS_PER_MINUTE = 60_000
 @router.get("", summary="Alerts, newest first")
 async def list_alerts(
     alerts: AlertStoreDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     state: Annotated[list[AlertState] | None, Query(description="repeatable")] = None,
     severity: Annotated[list[Severity] | None, Query(description="repeatable")] = None,
     kind: Annotated[SourceKind | None, Query(description="source kind")] = None,
@@ -61,14 +61,9 @@ async def list_alerts(
         bool | None, Query(alias="open", description="true: any open state; false: closed only")
     ] = None,
 ) -> Page[AlertOut]:
-    for requested, confined in (
-        (utility, utility_of(principal)),
-        (assigned_to, crew_of(principal)),
-    ):
-        if confined is not None and requested not in (None, confined):
-            return Page(items=[], total=0)
-    utility = utility_of(principal) or utility
-    assigned_to = crew_of(principal) or assigned_to
+    scope = listing.scoped(utility, assigned_to)
+    if scope is None:
+        return Page(items=[], total=0)
     states = frozenset(state) if state else None
     if is_open is not None:
         wanted = OPEN_STATES if is_open else frozenset({AlertState.CLOSED})
@@ -83,10 +78,10 @@ async def list_alerts(
         rule=rule,
         district=district,
         enterprise_id=enterprise,
-        utility_id=utility,
-        assigned_to=assigned_to,
-        limit=page.limit,
-        offset=page.offset,
+        utility_id=scope.utility,
+        assigned_to=scope.crew,
+        limit=listing.limit,
+        offset=listing.offset,
     )
     found, total = await alerts.query(query)
     return Page(items=[AlertOut.of(a) for a in found], total=total)

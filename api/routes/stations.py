@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.auth.guard import PrincipalDep
-from api.auth.scope import check_source, utility_of
-from api.deps import AlertStoreDep, PageDep, RegistryDep, SourceNowDep, TelemetryDep
+from api.auth.scope import check_source
+from api.deps import AlertStoreDep, RegistryDep, SourceNowDep, TelemetryDep
+from api.listing import ListingDep
 from api.lookup import is_online, open_alerts_of, require_station
 from api.routes import API_PREFIX
 from api.routes.latest import latest_of
@@ -29,23 +30,17 @@ async def list_stations(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     now_of: SourceNowDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     enterprise_id: Annotated[str | None, Query(description="e.g. HEAT-001")] = None,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
 ) -> Page[StationOut]:
-    confined = utility_of(principal)
-    stations = sorted(
-        (
-            s
-            for s in registry.stations.values()
-            if (enterprise_id is None or s.enterprise_id == enterprise_id)
-            and (district is None or s.district == district)
-            and (confined is None or registry.owner_of(s.id) == confined)
-        ),
-        key=lambda s: s.id,
+    stations = listing.select(
+        registry.stations.values(),
+        lambda s: registry.owner_of(s.id),
+        enterprise_id=enterprise_id,
+        district=district,
     )
-    shown = page.slice(stations)
+    shown = listing.shown(stations)
     seen = await telemetry.last_seen([s.id for s in shown])
     items = [
         StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now_of(s.id))) for s in shown
