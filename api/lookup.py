@@ -9,8 +9,6 @@ from lifeline.core.ports import AlertStore
 from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station
 
 __all__ = [
-    "ONLINE_WINDOW_MS",
-    "is_online",
     "open_alerts_of",
     "require_channel",
     "require_enterprise",
@@ -18,13 +16,7 @@ __all__ = [
     "require_station",
 ]
 
-ONLINE_WINDOW_MS = 15 * 60 * 1000
 _MAX_OPEN_PER_SOURCE = 1000
-
-
-def is_online(last_seen_ms: int | None, now_ms: int) -> bool:
-    """Seen within the last 15 minutes of event time."""
-    return last_seen_ms is not None and now_ms - last_seen_ms <= ONLINE_WINDOW_MS
 
 
 def require_channel(registry: Registry, channel_id: str) -> Channel:

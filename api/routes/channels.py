@@ -31,12 +31,12 @@ from api.deps import (
 )
 from api.listing import ListingDep
 from api.lookup import open_alerts_of, require_channel
+from api.presence import SourceState, displayed_state
 from api.routes import API_PREFIX
 from api.schemas.alerts import AlertOut
 from api.schemas.common import Page
 from api.schemas.registry import ChannelDetail, ChannelOut
 from api.schemas.registry_edit import ChannelEdit
-from api.source_state import SourceState, displayed_state
 from lifeline.core.alert import Alert
 from lifeline.core.ports import AlertStore, TelemetryStore
 from lifeline.core.records import Point

@@ -26,7 +26,8 @@ from api.deps import (
     TelemetryDep,
 )
 from api.listing import ListingDep
-from api.lookup import is_online, require_enterprise
+from api.lookup import require_enterprise
+from api.presence import is_online
 from api.routes import API_PREFIX
 from api.schemas.common import Page
 from api.schemas.registry import EnterpriseDetail, EnterpriseOut, StationOut

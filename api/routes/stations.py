@@ -11,7 +11,8 @@ from api.auth.guard import PrincipalDep
 from api.auth.scope import check_source
 from api.deps import AlertStoreDep, RegistryDep, SourceNowDep, TelemetryDep
 from api.listing import ListingDep
-from api.lookup import is_online, open_alerts_of, require_station
+from api.lookup import open_alerts_of, require_station
+from api.presence import is_online
 from api.routes import API_PREFIX
 from api.routes.latest import latest_of
 from api.schemas.alerts import AlertOut

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from api.presence import SourceState
 from api.schemas.alerts import AlertOut
 from api.schemas.common import PointOut, iso_or_none
-from api.source_state import SourceState
 from lifeline.core.records import Point
 from lifeline.core.registry import Channel, Enterprise, Meter, Station
 from lifeline.core.timeutil import iso_ms
