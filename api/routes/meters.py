@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -11,10 +10,9 @@ from api.auth.guard import PrincipalDep
 from api.auth.scope import check_source
 from api.deps import AlertStoreDep, RegistryDep, TelemetryDep
 from api.listing import ListingDep
-from api.lookup import open_alerts_of, require_meter
+from api.lookup import require_meter
 from api.routes import API_PREFIX
-from api.routes.latest import latest_of
-from api.schemas.alerts import AlertOut
+from api.routes.detail import source_detail
 from api.schemas.common import Page
 from api.schemas.registry import MeterDetail, MeterOut
 from lifeline.core.registry import Meter
@@ -54,12 +52,6 @@ async def get_meter(
 ) -> MeterDetail:
     meter = require_meter(registry, meter_id)
     await check_source(principal, registry, alerts, meter_id)
-    seen, latest, mine = await asyncio.gather(
-        telemetry.last_seen([meter.id]),
-        latest_of(telemetry, meter.id),
-        open_alerts_of(alerts, meter.id),
-    )
-    base = MeterOut.of(meter, seen.get(meter.id))
-    return MeterDetail(
-        **base.model_dump(), latest=latest, open_alerts=[AlertOut.of(a) for a in mine]
-    )
+    detail = await source_detail(telemetry, alerts, meter.id)
+    base = MeterOut.of(meter, detail.last_seen_ms)
+    return MeterDetail(**base.model_dump(), latest=detail.latest, open_alerts=detail.open_alerts)
