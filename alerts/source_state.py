@@ -4,7 +4,7 @@ Pure. The worst category among open alerts whose condition is still active wins
 (alarm > fault > offline); ``info`` alerts and conditions already cleared (awaiting
 acknowledgement) leave the source ``normal``. A never-seen source gets its offline
 alert one deadman timeout after the start; before that the API shows it offline by
-its missing last-seen time (``api.source_state``).
+its missing last-seen time (``api.presence``).
 """
 
 from __future__ import annotations

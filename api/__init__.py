@@ -6,10 +6,11 @@ Modules:
 - ``deps``          :class:`ApiDeps` (what the API needs) and typed dependency aliases
 - ``schemas``       pydantic response and request models, separate from storage types
 - ``routes``        one router per resource
+- ``listing``       list routes: scope to the caller, filter, sort, page (``ListingDep``)
 - ``lookup``        registry look-ups that raise NotFoundError; open alerts of a source
-- ``source_state``  the displayed state of a source (normal | alarm | fault | offline)
+- ``presence``      a source's on-line flag and displayed state (normal | alarm | fault | offline)
 - ``timeparse``     query-string instants, steps and local-day arithmetic
-- ``metrics``       Prometheus request metrics (ASGI middleware)
+- ``metrics``       Prometheus request metrics (``ApiMetrics``, ASGI middleware)
 - ``sse``           Server-Sent Events framing of the live alert stream
 """
 

@@ -1,4 +1,5 @@
-"""``create_app(deps)``: the FastAPI application, with no import-time state.
+"""``create_app(deps)``: the FastAPI application, with no import-time state (the
+request metrics are the :class:`api.metrics.ApiMetrics` of ``deps.metrics_registry``).
 
 Resources are mounted under ``/api/v1`` (OpenAPI at ``/openapi.json``, Swagger UI at
 ``/docs`` served from a package, see :mod:`api.routes.docs`);
@@ -23,7 +24,7 @@ from api.deps import ApiDeps
 from api.http.accesslog import AccessLogMiddleware
 from api.http.bodylimit import BodyLimitMiddleware
 from api.http.headers import SecurityHeadersMiddleware
-from api.metrics import MetricsMiddleware
+from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import (
     API_PREFIX,
     alerts,
@@ -84,7 +85,8 @@ def create_app(deps: ApiDeps) -> FastAPI:
         ),
     )
     app.state.deps = deps
-    app.add_middleware(MetricsMiddleware)
+    app.state.metrics = metrics = ApiMetrics.on(deps.metrics_registry)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     # outermost last: the access log sees every answer, the 413s and the headers included
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
+from prometheus_client import CollectorRegistry
 
 from alerts.rules import RuleSet, load_rules
+from api.metrics import ApiMetrics
 from lifeline.core.identity import LoginPolicy
 from lifeline.core.payloads import AlertEvent
 from lifeline.core.ports import (
@@ -43,6 +45,7 @@ __all__ = [
     "HealthCheck",
     "HealthReport",
     "LiveFeed",
+    "MetricsDep",
     "PageDep",
     "PageParams",
     "RegistryDep",
@@ -115,6 +118,9 @@ class ApiDeps:
     feeds: FeedClock | None = None
     """Each source's "now" (its own feed's event time, for offline / on-line); None =
     ``clock.now_ms()`` for every source."""
+    metrics_registry: CollectorRegistry | None = None
+    """Where the request metrics are registered and what ``/metrics`` shows; None =
+    prometheus_client's process-wide registry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,13 @@ def get_deps(request: Request) -> ApiDeps:
 
 
 Deps = Annotated[ApiDeps, Depends(get_deps)]
+
+
+def _metrics(request: Request) -> ApiMetrics:
+    metrics = request.app.state.metrics
+    if not isinstance(metrics, ApiMetrics):  # pragma: no cover - create_app always sets it
+        raise RuntimeError("app.state.metrics is not an ApiMetrics; build the app with create_app")
+    return metrics
 
 
 def _registry(deps: Deps) -> Registry:
@@ -204,3 +217,4 @@ SourceNowDep = Annotated[SourceNow, Depends(_source_now)]
 RulesDep = Annotated[RuleSet, Depends(_rules)]
 AuthStoreDep = Annotated[AuthStore, Depends(_auth)]
 PageDep = Annotated[PageParams, Depends(_page)]
+MetricsDep = Annotated[ApiMetrics, Depends(_metrics)]

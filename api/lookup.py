@@ -3,14 +3,15 @@ open alerts of one source."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from lifeline.core.alert import OPEN_STATES, Alert, AlertQuery
 from lifeline.core.errors import NotFoundError
 from lifeline.core.ports import AlertStore
 from lifeline.core.registry import Channel, Enterprise, Meter, Registry, Station
 
 __all__ = [
-    "ONLINE_WINDOW_MS",
-    "is_online",
     "open_alerts_of",
     "require_channel",
     "require_enterprise",
@@ -18,41 +19,32 @@ __all__ = [
     "require_station",
 ]
 
-ONLINE_WINDOW_MS = 15 * 60 * 1000
 _MAX_OPEN_PER_SOURCE = 1000
 
+EntityT = TypeVar("EntityT")
 
-def is_online(last_seen_ms: int | None, now_ms: int) -> bool:
-    """Seen within the last 15 minutes of event time."""
-    return last_seen_ms is not None and now_ms - last_seen_ms <= ONLINE_WINDOW_MS
+
+def _require(table: Mapping[str, EntityT], entity_id: str, what: str) -> EntityT:
+    entity = table.get(entity_id)
+    if entity is None:
+        raise NotFoundError(f"{what} {entity_id!r} is not in the registry")
+    return entity
 
 
 def require_channel(registry: Registry, channel_id: str) -> Channel:
-    channel = registry.channels.get(channel_id)
-    if channel is None:
-        raise NotFoundError(f"gas channel {channel_id!r} is not in the registry")
-    return channel
+    return _require(registry.channels, channel_id, "gas channel")
 
 
 def require_enterprise(registry: Registry, enterprise_id: str) -> Enterprise:
-    enterprise = registry.enterprises.get(enterprise_id)
-    if enterprise is None:
-        raise NotFoundError(f"heating enterprise {enterprise_id!r} is not in the registry")
-    return enterprise
+    return _require(registry.enterprises, enterprise_id, "heating enterprise")
 
 
 def require_station(registry: Registry, station_id: str) -> Station:
-    station = registry.stations.get(station_id)
-    if station is None:
-        raise NotFoundError(f"heat-exchange station {station_id!r} is not in the registry")
-    return station
+    return _require(registry.stations, station_id, "heat-exchange station")
 
 
 def require_meter(registry: Registry, meter_id: str) -> Meter:
-    meter = registry.meters.get(meter_id)
-    if meter is None:
-        raise NotFoundError(f"gas meter {meter_id!r} is not in the registry")
-    return meter
+    return _require(registry.meters, meter_id, "gas meter")
 
 
 async def open_alerts_of(alerts: AlertStore, source_id: str) -> list[Alert]:

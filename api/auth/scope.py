@@ -28,6 +28,7 @@ __all__ = [
     "crew_of",
     "filtered_feed",
     "may_see_alert",
+    "owns",
     "utility_of",
 ]
 
@@ -46,6 +47,13 @@ def crew_of(principal: Principal) -> str | None:
     if principal.role is Role.CREW:
         return principal.crew_id or NOBODY
     return None
+
+
+def owns(principal: Principal, owner: str | None) -> bool:
+    """Whether a source of ``owner`` is the caller's to see: a utility's own sources; for
+    every other role, any (a crew's registry routes are checked by :func:`check_source`)."""
+    utility = utility_of(principal)
+    return utility is None or owner == utility
 
 
 def may_see_alert(principal: Principal, alert: Alert) -> bool:

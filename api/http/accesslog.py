@@ -13,7 +13,9 @@ import time
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from api.http.base import HttpMiddleware
 
 __all__ = ["AccessLogMiddleware", "redacted_query"]
 
@@ -30,14 +32,8 @@ def redacted_query(raw: bytes) -> str:
     return urlencode(safe)[:_MAX_QUERY]
 
 
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AccessLogMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # an exception before any response is the server's error
 

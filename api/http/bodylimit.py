@@ -14,6 +14,8 @@ from typing import Final
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http.base import HttpMiddleware
+
 __all__ = ["DEFAULT_BODY_LIMIT", "ROUTE_BODY_LIMITS", "BodyLimitMiddleware"]
 
 DEFAULT_BODY_LIMIT: Final = 64 * 1024
@@ -30,21 +32,18 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, detail=f"request body larger than {limit} bytes")
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     def __init__(
         self,
         app: ASGIApp,
         default: int = DEFAULT_BODY_LIMIT,
         routes: Mapping[str, int] = ROUTE_BODY_LIMITS,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.default = default
         self.routes = routes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.routes.get(scope["path"], self.default)
         declared = _content_length(scope)
         if declared is not None and declared > limit:

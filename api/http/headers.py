@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from api.http.base import HttpMiddleware
 
 __all__ = ["CONTENT_SECURITY_POLICY", "DOCS_CONTENT_SECURITY_POLICY", "SecurityHeadersMiddleware"]
 
@@ -45,14 +47,8 @@ _DOCS: Final = _headers(DOCS_CONTENT_SECURITY_POLICY)
 _NAMES: Final = frozenset(name for name, _ in _PAGES)
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeadersMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = _DOCS if scope["path"] in _DOCS_PATHS else _PAGES
 
         async def send_with_headers(message: Message) -> None:

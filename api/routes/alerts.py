@@ -9,16 +9,18 @@ trail. A crew sees and acts on its assigned incidents only, a utility reads its 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.auth.audit import record
 from api.auth.guard import PrincipalDep
 from api.auth.principal import Principal
-from api.auth.scope import check_alert, crew_of, filtered_feed, utility_of
-from api.deps import AlertStoreDep, Deps, PageDep, get_deps
+from api.auth.scope import check_alert, filtered_feed
+from api.deps import AlertStoreDep, Deps, get_deps
+from api.listing import ListingDep
 from api.routes import API_PREFIX
 from api.schemas.alerts import (
     ActionBody,
@@ -46,8 +48,7 @@ _MS_PER_MINUTE = 60_000
 @router.get("", summary="Alerts, newest first")
 async def list_alerts(
     alerts: AlertStoreDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     state: Annotated[list[AlertState] | None, Query(description="repeatable")] = None,
     severity: Annotated[list[Severity] | None, Query(description="repeatable")] = None,
     kind: Annotated[SourceKind | None, Query(description="source kind")] = None,
@@ -61,14 +62,9 @@ async def list_alerts(
         bool | None, Query(alias="open", description="true: any open state; false: closed only")
     ] = None,
 ) -> Page[AlertOut]:
-    for requested, confined in (
-        (utility, utility_of(principal)),
-        (assigned_to, crew_of(principal)),
-    ):
-        if confined is not None and requested not in (None, confined):
-            return Page(items=[], total=0)
-    utility = utility_of(principal) or utility
-    assigned_to = crew_of(principal) or assigned_to
+    scope = listing.scoped(utility, assigned_to)
+    if scope is None:
+        return Page(items=[], total=0)
     states = frozenset(state) if state else None
     if is_open is not None:
         wanted = OPEN_STATES if is_open else frozenset({AlertState.CLOSED})
@@ -83,10 +79,10 @@ async def list_alerts(
         rule=rule,
         district=district,
         enterprise_id=enterprise,
-        utility_id=utility,
-        assigned_to=assigned_to,
-        limit=page.limit,
-        offset=page.offset,
+        utility_id=scope.utility,
+        assigned_to=scope.crew,
+        limit=listing.limit,
+        offset=listing.offset,
     )
     found, total = await alerts.query(query)
     return Page(items=[AlertOut.of(a) for a in found], total=total)
@@ -132,112 +128,103 @@ async def get_alert(
     return AlertDetail(**AlertOut.of(alert).model_dump(), audit=[AuditOut.of(e) for e in entries])
 
 
-async def _act(
-    request: Request,
-    principal: Principal,
-    alert_id: int,
-    action: AlertAction,
-    body: ActionBody | None,
-    shelve_ms: int | None = None,
-    assignee: str | None = None,
-    cause: str | None = None,
-) -> AlertOut:
-    """Check the caller may act on this alert, act as the caller, audit the request."""
-    deps = get_deps(request)
-    note = None if body is None else body.note
-    target = f"alert/{alert_id}"
-    try:
-        if not principal.is_staff:
-            alert = await deps.alerts.get(alert_id)
-            if alert is None:
-                raise NotFoundError(f"alert {alert_id} does not exist")
-            check_alert(principal, alert)
-        done = await deps.actions.act(
-            alert_id,
-            action,
-            principal.name,
-            note,
-            shelve_ms=shelve_ms,
-            assignee=assignee,
-            cause=cause,
-        )
-    except (HTTPException, LifelineError) as exc:
-        outcome = "denied" if isinstance(exc, HTTPException) else "failed"
+@dataclass(frozen=True, slots=True)
+class _Acting:
+    """The caller about to act on one alert: what every action route shares."""
+
+    alert_id: int
+    request: Request
+    principal: Principal
+
+    async def act(
+        self,
+        action: AlertAction,
+        body: ActionBody | None,
+        shelve_ms: int | None = None,
+        assignee: str | None = None,
+        cause: str | None = None,
+    ) -> AlertOut:
+        """Check the caller may act on this alert, act as the caller, audit the request."""
+        request, principal, alert_id = self.request, self.principal, self.alert_id
+        deps = get_deps(request)
+        note = None if body is None else body.note
+        target = f"alert/{alert_id}"
+        try:
+            if not principal.is_staff:
+                alert = await deps.alerts.get(alert_id)
+                if alert is None:
+                    raise NotFoundError(f"alert {alert_id} does not exist")
+                check_alert(principal, alert)
+            done = await deps.actions.act(
+                alert_id,
+                action,
+                principal.name,
+                note,
+                shelve_ms=shelve_ms,
+                assignee=assignee,
+                cause=cause,
+            )
+        except (HTTPException, LifelineError) as exc:
+            outcome = "denied" if isinstance(exc, HTTPException) else "failed"
+            await record(
+                request,
+                principal.name,
+                "alert_action",
+                action.value,
+                outcome=outcome,
+                target=target,
+                detail=str(getattr(exc, "detail", exc)),
+            )
+            raise
         await record(
             request,
             principal.name,
             "alert_action",
             action.value,
-            outcome=outcome,
             target=target,
-            detail=str(getattr(exc, "detail", exc)),
+            detail=f"{done.state.value}" + (f"; cause={cause}" if cause else ""),
         )
-        raise
-    await record(
-        request,
-        principal.name,
-        "alert_action",
-        action.value,
-        target=target,
-        detail=f"{done.state.value}" + (f"; cause={cause}" if cause else ""),
-    )
-    return AlertOut.of(done)
+        return AlertOut.of(done)
+
+
+def _acting(alert_id: AlertId, request: Request, principal: PrincipalDep) -> _Acting:
+    return _Acting(alert_id, request, principal)
+
+
+Acting = Annotated[_Acting, Depends(_acting)]
 
 
 @router.post("/{alert_id}/ack", summary="Acknowledge")
-async def ack(
-    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
-) -> AlertOut:
-    return await _act(request, principal, alert_id, AlertAction.ACK, body)
+async def ack(acting: Acting, body: ActionBody | None = None) -> AlertOut:
+    return await acting.act(AlertAction.ACK, body)
 
 
 @router.post("/{alert_id}/shelve", summary="Shelve for 1..1440 minutes")
-async def shelve(
-    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ShelveBody
-) -> AlertOut:
-    return await _act(
-        request,
-        principal,
-        alert_id,
-        AlertAction.SHELVE,
-        body,
-        shelve_ms=body.minutes * _MS_PER_MINUTE,
-    )
+async def shelve(acting: Acting, body: ShelveBody) -> AlertOut:
+    return await acting.act(AlertAction.SHELVE, body, shelve_ms=body.minutes * _MS_PER_MINUTE)
 
 
 @router.post("/{alert_id}/unshelve", summary="Return a shelved alert")
-async def unshelve(
-    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
-) -> AlertOut:
-    return await _act(request, principal, alert_id, AlertAction.UNSHELVE, body)
+async def unshelve(acting: Acting, body: ActionBody | None = None) -> AlertOut:
+    return await acting.act(AlertAction.UNSHELVE, body)
 
 
 @router.post("/{alert_id}/close", summary="Close, optionally with the resolution cause")
-async def close(
-    alert_id: AlertId, request: Request, principal: PrincipalDep, body: CloseBody | None = None
-) -> AlertOut:
+async def close(acting: Acting, body: CloseBody | None = None) -> AlertOut:
     cause = None if body is None or body.cause is None else body.cause.value
-    return await _act(request, principal, alert_id, AlertAction.CLOSE, body, cause=cause)
+    return await acting.act(AlertAction.CLOSE, body, cause=cause)
 
 
 @router.post("/{alert_id}/out_of_service", summary="Remove from service")
-async def out_of_service(
-    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
-) -> AlertOut:
-    return await _act(request, principal, alert_id, AlertAction.OUT_OF_SERVICE, body)
+async def out_of_service(acting: Acting, body: ActionBody | None = None) -> AlertOut:
+    return await acting.act(AlertAction.OUT_OF_SERVICE, body)
 
 
 @router.post("/{alert_id}/return_to_service", summary="Return to service")
-async def return_to_service(
-    alert_id: AlertId, request: Request, principal: PrincipalDep, body: ActionBody | None = None
-) -> AlertOut:
-    return await _act(request, principal, alert_id, AlertAction.RETURN_TO_SERVICE, body)
+async def return_to_service(acting: Acting, body: ActionBody | None = None) -> AlertOut:
+    return await acting.act(AlertAction.RETURN_TO_SERVICE, body)
 
 
 @router.post("/{alert_id}/assign", summary="Assign to a crew or person")
-async def assign(
-    alert_id: AlertId, request: Request, principal: PrincipalDep, body: AssignBody
-) -> AlertOut:
-    return await _act(
-        request, principal, alert_id, AlertAction.ASSIGN, body, assignee=body.assignee
-    )
+async def assign(acting: Acting, body: AssignBody) -> AlertOut:
+    return await acting.act(AlertAction.ASSIGN, body, assignee=body.assignee)

@@ -20,23 +20,23 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from api.auth.audit import record
 from api.auth.guard import PrincipalDep
-from api.auth.scope import check_source, utility_of
+from api.auth.scope import check_source
 from api.deps import (
     AlertStoreDep,
     Deps,
-    PageDep,
     RegistryDep,
     SourceNow,
     SourceNowDep,
     TelemetryDep,
 )
+from api.listing import ListingDep
 from api.lookup import open_alerts_of, require_channel
+from api.presence import SourceState, displayed_state
 from api.routes import API_PREFIX
 from api.schemas.alerts import AlertOut
 from api.schemas.common import Page
 from api.schemas.registry import ChannelDetail, ChannelOut
 from api.schemas.registry_edit import ChannelEdit
-from api.source_state import SourceState, displayed_state
 from lifeline.core.alert import Alert
 from lifeline.core.ports import AlertStore, TelemetryStore
 from lifeline.core.records import Point
@@ -61,6 +61,10 @@ class _Status:
         return ChannelOut.of(
             self.channel, self.state, self.reading, self.last_seen_ms, self.open_alerts
         )
+
+
+def _owner(channel: Channel) -> str:
+    return channel.owner
 
 
 async def _statuses(
@@ -88,29 +92,19 @@ async def list_channels(
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
     now_of: SourceNowDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     district: Annotated[str | None, Query(description="e.g. 市南")] = None,
     state: Annotated[SourceState | None, Query(description="displayed state")] = None,
     owner: Annotated[str | None, Query(description="gas utility id")] = None,
     site_type: Annotated[str | None, Query(description="kitchen, restaurant ...")] = None,
 ) -> Page[ChannelOut]:
-    confined = utility_of(principal)
-    channels = sorted(
-        (
-            c
-            for c in registry.channels.values()
-            if (district is None or c.district == district)
-            and (owner is None or c.owner == owner)
-            and (confined is None or c.owner == confined)
-            and (site_type is None or c.site_type == site_type)
-        ),
-        key=lambda c: c.id,
+    channels = listing.select(
+        registry.channels.values(), _owner, district=district, owner=owner, site_type=site_type
     )
     statuses = await _statuses(channels, telemetry, alerts, now_of)
     if state is not None:
         statuses = [s for s in statuses if s.state == state]
-    return Page(items=[s.out() for s in page.slice(statuses)], total=len(statuses))
+    return listing.page_of(statuses, _Status.out)
 
 
 @router.get("/{channel_id}", summary="One channel with its open alerts")

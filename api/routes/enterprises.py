@@ -16,17 +16,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.auth.guard import PrincipalDep
-from api.auth.scope import check_source, utility_of
+from api.auth.scope import check_source
 from api.deps import (
     AlertStoreDep,
     ClockDep,
-    PageDep,
     RegistryDep,
     SourceNow,
     SourceNowDep,
     TelemetryDep,
 )
-from api.lookup import is_online, require_enterprise
+from api.listing import ListingDep
+from api.lookup import require_enterprise
+from api.presence import is_online
 from api.routes import API_PREFIX
 from api.schemas.common import Page
 from api.schemas.registry import EnterpriseDetail, EnterpriseOut, StationOut
@@ -47,6 +48,10 @@ def online_rate(covered_slots: int, since_ms: int, now_ms: int) -> float:
     in which data arrived."""
     elapsed = max(1, math.ceil((now_ms - since_ms) / PRESENCE_SLOT_MS))
     return min(1.0, covered_slots / elapsed)
+
+
+def _owner(enterprise: Enterprise) -> str:
+    return enterprise.owner
 
 
 async def _summaries(
@@ -98,25 +103,15 @@ async def list_enterprises(
     alerts: AlertStoreDep,
     clock: ClockDep,
     now_of: SourceNowDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
     online: Annotated[bool | None, Query(description="only on-line (or off-line) ones")] = None,
 ) -> Page[EnterpriseOut]:
-    confined = utility_of(principal)
-    enterprises = sorted(
-        (
-            e
-            for e in registry.enterprises.values()
-            if (district is None or e.district == district)
-            and (confined is None or e.owner == confined)
-        ),
-        key=lambda e: e.id,
-    )
+    enterprises = listing.select(registry.enterprises.values(), _owner, district=district)
     rows, _ = await _summaries(enterprises, registry, telemetry, alerts, clock.now_ms(), now_of)
     if online is not None:
         rows = [r for r in rows if r.online is online]
-    return Page(items=page.slice(rows), total=len(rows))
+    return Page(items=listing.shown(rows), total=len(rows))
 
 
 @router.get("/{enterprise_id}", summary="One enterprise with its stations")

@@ -13,9 +13,9 @@ import logging
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
-from api.deps import ComponentHealth, Deps, HealthCheck, HealthReport
+from api.deps import ComponentHealth, Deps, HealthCheck, HealthReport, MetricsDep
 from api.schemas.health import ComponentOut, HealthOut
 
 __all__ = ["LIVE", "health_response", "metrics_response", "report_of", "router"]
@@ -70,9 +70,10 @@ def health_response(report: HealthReport) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
-    return metrics_response()
+async def metrics(api_metrics: MetricsDep) -> Response:
+    return metrics_response(api_metrics.registry)
 
 
-def metrics_response() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+def metrics_response(registry: CollectorRegistry = REGISTRY) -> Response:
+    """Prometheus text of ``registry`` (default: the process-wide one)."""
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from api.auth.guard import PrincipalDep
-from api.auth.scope import check_source, utility_of
-from api.deps import AlertStoreDep, PageDep, RegistryDep, TelemetryDep
-from api.lookup import open_alerts_of, require_meter
+from api.auth.scope import check_source
+from api.deps import AlertStoreDep, RegistryDep, TelemetryDep
+from api.listing import ListingDep
+from api.lookup import require_meter
 from api.routes import API_PREFIX
-from api.routes.latest import latest_of
-from api.schemas.alerts import AlertOut
+from api.routes.detail import source_detail
 from api.schemas.common import Page
 from api.schemas.registry import MeterDetail, MeterOut
+from lifeline.core.registry import Meter
 
 __all__ = ["router"]
 
@@ -24,27 +24,20 @@ router = APIRouter(prefix=f"{API_PREFIX}/meters", tags=["meters"])
 MeterId = Annotated[str, Path(description="meter id, e.g. MTR-00000001")]
 
 
+def _owner(meter: Meter) -> str:
+    return meter.owner
+
+
 @router.get("", summary="Smart gas meters")
 async def list_meters(
     registry: RegistryDep,
     telemetry: TelemetryDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     owner: Annotated[str | None, Query(description="gas utility id")] = None,
     district: Annotated[str | None, Query(description="e.g. 市北")] = None,
 ) -> Page[MeterOut]:
-    confined = utility_of(principal)
-    meters = sorted(
-        (
-            m
-            for m in registry.meters.values()
-            if (owner is None or m.owner == owner)
-            and (confined is None or m.owner == confined)
-            and (district is None or m.district == district)
-        ),
-        key=lambda m: m.id,
-    )
-    shown = page.slice(meters)
+    meters = listing.select(registry.meters.values(), _owner, owner=owner, district=district)
+    shown = listing.shown(meters)
     seen = await telemetry.last_seen([m.id for m in shown])
     return Page(items=[MeterOut.of(m, seen.get(m.id)) for m in shown], total=len(meters))
 
@@ -59,12 +52,6 @@ async def get_meter(
 ) -> MeterDetail:
     meter = require_meter(registry, meter_id)
     await check_source(principal, registry, alerts, meter_id)
-    seen, latest, mine = await asyncio.gather(
-        telemetry.last_seen([meter.id]),
-        latest_of(telemetry, meter.id),
-        open_alerts_of(alerts, meter.id),
-    )
-    base = MeterOut.of(meter, seen.get(meter.id))
-    return MeterDetail(
-        **base.model_dump(), latest=latest, open_alerts=[AlertOut.of(a) for a in mine]
-    )
+    detail = await source_detail(telemetry, alerts, meter.id)
+    base = MeterOut.of(meter, detail.last_seen_ms)
+    return MeterDetail(**base.model_dump(), latest=detail.latest, open_alerts=detail.open_alerts)

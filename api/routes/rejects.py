@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.auth.guard import PrincipalDep
-from api.auth.scope import utility_of
-from api.deps import DeadLettersDep, PageDep
+from api.deps import DeadLettersDep
+from api.listing import ListingDep
 from api.routes import API_PREFIX
 from api.schemas.common import Page
 from api.schemas.rejects import RejectOut, RejectSummary
@@ -23,17 +22,16 @@ router = APIRouter(prefix=f"{API_PREFIX}/rejects", tags=["rejects"])
 @router.get("", summary="Dead letters, newest first")
 async def list_rejects(
     deadletters: DeadLettersDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     reason: Annotated[str | None, Query(description="reject reason code")] = None,
     utility: Annotated[str | None, Query(description="publishing utility id")] = None,
 ) -> Page[RejectOut]:
-    confined = utility_of(principal)
-    if confined is not None:
-        if utility not in (None, confined):
-            return Page(items=[], total=0)
-        utility = confined
-    query = DeadLetterQuery(reason=reason, utility_id=utility, limit=page.limit, offset=page.offset)
+    scope = listing.scoped(utility)
+    if scope is None:
+        return Page(items=[], total=0)
+    query = DeadLetterQuery(
+        reason=reason, utility_id=scope.utility, limit=listing.limit, offset=listing.offset
+    )
     found, total = await deadletters.query(query)
     return Page(items=[RejectOut.of(d) for d in found], total=total)
 

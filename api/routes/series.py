@@ -12,8 +12,9 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from api.auth.guard import PrincipalDep
 from api.auth.principal import Principal
-from api.auth.scope import utility_of
-from api.deps import ClockDep, PageDep, RegistryDep, TelemetryDep
+from api.auth.scope import owns
+from api.deps import ClockDep, RegistryDep, TelemetryDep
+from api.listing import ListingDep
 from api.routes import API_PREFIX
 from api.schemas.common import Page
 from api.schemas.series import BucketOut, EventOut, MetricsOut, SeriesOut
@@ -54,8 +55,7 @@ def _kind(registry: Registry, source_id: str, principal: Principal) -> SourceKin
     kind = registry.kind_of(source_id)
     if kind is None:
         raise NotFoundError(f"source {source_id!r} is not in the registry")
-    confined = utility_of(principal)
-    if confined is not None and registry.owner_of(source_id) != confined:
+    if not owns(principal, registry.owner_of(source_id)):
         raise HTTPException(403, detail=f"{source_id} is not yours")
     return kind
 
@@ -134,13 +134,12 @@ async def get_events(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     clock: ClockDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     start: StartQ = None,
     end: EndQ = None,
 ) -> Page[EventOut]:
     """``total`` counts the events in the window, up to 10,000."""
-    _kind(registry, source_id, principal)
+    _kind(registry, source_id, listing.principal)
     start_ms, end_ms = _window(start, end, clock.now_ms())
     events = await telemetry.events(source_id, start_ms, end_ms, limit=EVENTS_CAP)
-    return Page(items=[EventOut.of(e) for e in page.slice(events)], total=len(events))
+    return listing.page_of(events, EventOut.of)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from api.auth.guard import PrincipalDep
-from api.auth.scope import check_source, utility_of
-from api.deps import AlertStoreDep, PageDep, RegistryDep, SourceNowDep, TelemetryDep
-from api.lookup import is_online, open_alerts_of, require_station
+from api.auth.scope import check_source
+from api.deps import AlertStoreDep, RegistryDep, SourceNowDep, TelemetryDep
+from api.listing import ListingDep
+from api.lookup import require_station
+from api.presence import is_online
 from api.routes import API_PREFIX
-from api.routes.latest import latest_of
-from api.schemas.alerts import AlertOut
+from api.routes.detail import source_detail
 from api.schemas.common import Page
 from api.schemas.registry import StationDetail, StationOut
 
@@ -29,23 +29,17 @@ async def list_stations(
     registry: RegistryDep,
     telemetry: TelemetryDep,
     now_of: SourceNowDep,
-    page: PageDep,
-    principal: PrincipalDep,
+    listing: ListingDep,
     enterprise_id: Annotated[str | None, Query(description="e.g. HEAT-001")] = None,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
 ) -> Page[StationOut]:
-    confined = utility_of(principal)
-    stations = sorted(
-        (
-            s
-            for s in registry.stations.values()
-            if (enterprise_id is None or s.enterprise_id == enterprise_id)
-            and (district is None or s.district == district)
-            and (confined is None or registry.owner_of(s.id) == confined)
-        ),
-        key=lambda s: s.id,
+    stations = listing.select(
+        registry.stations.values(),
+        lambda s: registry.owner_of(s.id),
+        enterprise_id=enterprise_id,
+        district=district,
     )
-    shown = page.slice(stations)
+    shown = listing.shown(stations)
     seen = await telemetry.last_seen([s.id for s in shown])
     items = [
         StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now_of(s.id))) for s in shown
@@ -64,16 +58,12 @@ async def get_station(
 ) -> StationDetail:
     station = require_station(registry, station_id)
     await check_source(principal, registry, alerts, station_id)
-    seen, latest, mine = await asyncio.gather(
-        telemetry.last_seen([station.id]),
-        latest_of(telemetry, station.id),
-        open_alerts_of(alerts, station.id),
-    )
-    last_seen_ms = seen.get(station.id)
-    base = StationOut.of(station, last_seen_ms, is_online(last_seen_ms, now_of(station.id)))
+    detail = await source_detail(telemetry, alerts, station.id)
+    online = is_online(detail.last_seen_ms, now_of(station.id))
+    base = StationOut.of(station, detail.last_seen_ms, online)
     return StationDetail(
         **base.model_dump(),
         enterprise_name=registry.enterprises[station.enterprise_id].name,
-        latest=latest,
-        open_alerts=[AlertOut.of(a) for a in mine],
+        latest=detail.latest,
+        open_alerts=detail.open_alerts,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import iso_or_none
+from api.schemas.common import OutModel
 from lifeline.core.alert import (
     Alert,
     AlertCategory,
@@ -14,7 +14,6 @@ from lifeline.core.alert import (
     Severity,
 )
 from lifeline.core.ids import SourceKind
-from lifeline.core.timeutil import iso_ms
 
 __all__ = [
     "ActionBody",
@@ -29,7 +28,7 @@ __all__ = [
 DEFAULT_ACTOR = "operator"
 
 
-class AlertOut(BaseModel):
+class AlertOut(OutModel):
     id: int
     source_id: str
     source_kind: SourceKind
@@ -64,42 +63,10 @@ class AlertOut(BaseModel):
 
     @classmethod
     def of(cls, alert: Alert) -> AlertOut:
-        return cls(
-            id=alert.id,
-            source_id=alert.source_id,
-            source_kind=alert.source_kind,
-            rule=alert.rule,
-            severity=alert.severity,
-            state=alert.state,
-            category=alert.category,
-            condition_active=alert.condition_active,
-            message=alert.message,
-            value=alert.value,
-            threshold=alert.threshold,
-            count=alert.count,
-            raised_at=iso_ms(alert.raised_at_ms),
-            raised_at_ms=alert.raised_at_ms,
-            updated_at=iso_ms(alert.updated_at_ms),
-            updated_at_ms=alert.updated_at_ms,
-            acked_by=alert.acked_by,
-            acked_at=iso_or_none(alert.acked_at_ms),
-            acked_at_ms=alert.acked_at_ms,
-            note=alert.note,
-            shelved_until=iso_or_none(alert.shelved_until_ms),
-            shelved_until_ms=alert.shelved_until_ms,
-            cleared_at=iso_or_none(alert.cleared_at_ms),
-            cleared_at_ms=alert.cleared_at_ms,
-            closed_at=iso_or_none(alert.closed_at_ms),
-            closed_at_ms=alert.closed_at_ms,
-            assigned_to=alert.assigned_to,
-            district=alert.district,
-            enterprise_id=alert.enterprise_id,
-            utility_id=alert.utility_id,
-            cause=alert.cause,
-        )
+        return cls.fill(alert)
 
 
-class AuditOut(BaseModel):
+class AuditOut(OutModel):
     id: int
     at: str
     at_ms: int
@@ -112,17 +79,7 @@ class AuditOut(BaseModel):
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditOut:
-        return cls(
-            id=entry.id,
-            at=iso_ms(entry.at_ms),
-            at_ms=entry.at_ms,
-            actor=entry.actor,
-            action=entry.action,
-            from_state=entry.from_state,
-            to_state=entry.to_state,
-            note=entry.note,
-            cause=entry.cause,
-        )
+        return cls.fill(entry)
 
 
 class AlertDetail(AlertOut):

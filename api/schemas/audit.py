@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import OutModel
 from lifeline.core.alert import AlertState, AuditEntry
 from lifeline.core.identity import AuditRecord
-from lifeline.core.timeutil import iso_ms
 
 __all__ = ["ALERT_TRANSITION", "AuditItemOut", "AuditPage"]
 
 ALERT_TRANSITION = "alert_transition"
 
 
-class AuditItemOut(BaseModel):
+class AuditItemOut(OutModel):
     at: str
     at_ms: int
     actor: str
@@ -32,33 +32,17 @@ class AuditItemOut(BaseModel):
 
     @classmethod
     def of_record(cls, r: AuditRecord) -> AuditItemOut:
-        return cls(
-            at=iso_ms(r.at_ms),
-            at_ms=r.at_ms,
-            actor=r.actor,
-            kind=r.kind,
-            action=r.action,
-            outcome=r.outcome,
-            target=r.target,
-            client_ip=r.client_ip,
-            detail=r.detail,
-        )
+        return cls.fill(r)
 
     @classmethod
     def of_transition(cls, e: AuditEntry) -> AuditItemOut:
-        return cls(
-            at=iso_ms(e.at_ms),
-            at_ms=e.at_ms,
-            actor=e.actor,
+        return cls.fill(
+            e,
             kind=ALERT_TRANSITION,
-            action=e.action,
             outcome="ok",
             target=f"alert/{e.alert_id}",
             client_ip=None,
             detail=e.note if e.cause is None else f"cause={e.cause}; {e.note or ''}".rstrip("; "),
-            alert_id=e.alert_id,
-            from_state=e.from_state,
-            to_state=e.to_state,
         )
 
 

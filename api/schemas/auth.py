@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import iso_or_none
+from api.schemas.common import OutModel
 from lifeline.core.identity import Credential, CredentialKind, Role, User
-from lifeline.core.timeutil import iso_ms
 
 __all__ = [
     "ApiKeyCreate",
@@ -48,7 +47,7 @@ class TokenOut(BaseModel):
     user: MeOut
 
 
-class UserOut(BaseModel):
+class UserOut(OutModel):
     username: str
     role: Role
     crew_id: str | None
@@ -59,15 +58,7 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(
-            username=user.username,
-            role=user.role,
-            crew_id=user.crew_id,
-            utility_id=user.utility_id,
-            active=user.active,
-            has_password=user.password_hash is not None,
-            created_at=iso_ms(user.created_at_ms),
-        )
+        return cls.fill(user, has_password=user.password_hash is not None)
 
 
 def check_scope(role: Role | None, crew_id: str | None, utility_id: str | None) -> None:
@@ -112,7 +103,7 @@ class ApiKeyCreate(BaseModel):
     name: str = Field(pattern=_NAME, description="what the key is for, e.g. scada-bridge")
 
 
-class CredentialOut(BaseModel):
+class CredentialOut(OutModel):
     id: int
     kind: CredentialKind
     username: str
@@ -123,15 +114,7 @@ class CredentialOut(BaseModel):
 
     @classmethod
     def of(cls, credential: Credential) -> CredentialOut:
-        return cls(
-            id=credential.id,
-            kind=credential.kind,
-            username=credential.username,
-            name=credential.name,
-            created_at=iso_ms(credential.created_at_ms),
-            expires_at=iso_or_none(credential.expires_at_ms),
-            revoked_at=iso_or_none(credential.revoked_at_ms),
-        )
+        return cls.fill(credential)
 
 
 class ApiKeyOut(CredentialOut):

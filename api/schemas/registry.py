@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from api.presence import SourceState
 from api.schemas.alerts import AlertOut
-from api.schemas.common import PointOut, iso_or_none
-from api.source_state import SourceState
+from api.schemas.common import OutModel, PointOut
 from lifeline.core.records import Point
 from lifeline.core.registry import Channel, Enterprise, Meter, Station
-from lifeline.core.timeutil import iso_ms
 
 __all__ = [
     "ChannelDetail",
@@ -25,17 +24,21 @@ __all__ = [
 ]
 
 
-class LastReading(BaseModel):
+class LastReading(OutModel):
     ts: str
     ts_ms: int
     lel_pct: float
 
+    @classmethod
+    def of(cls, reading: Point) -> LastReading:
+        return cls.fill(reading, lel_pct=reading.value)
+
 
 def point_out(point: Point) -> PointOut:
-    return PointOut(ts=iso_ms(point.ts_ms), ts_ms=point.ts_ms, value=point.value)
+    return PointOut.fill(point)
 
 
-class ChannelOut(BaseModel):
+class ChannelOut(OutModel):
     id: str
     name: str
     district: str
@@ -61,22 +64,10 @@ class ChannelOut(BaseModel):
         last_seen_ms: int | None,
         open_alert_count: int,
     ) -> ChannelOut:
-        return cls(
-            id=channel.id,
-            name=channel.name,
-            district=channel.district,
-            site_type=channel.site_type,
-            address=channel.address,
-            lat=channel.lat,
-            lon=channel.lon,
-            owner=channel.owner,
-            low_pct=channel.low_pct,
-            high_pct=channel.high_pct,
+        return cls.fill(
+            channel,
             state=state,
-            last_reading=None
-            if reading is None
-            else LastReading(ts=iso_ms(reading.ts_ms), ts_ms=reading.ts_ms, lel_pct=reading.value),
-            last_seen=iso_or_none(last_seen_ms),
+            last_reading=None if reading is None else LastReading.of(reading),
             last_seen_ms=last_seen_ms,
             open_alert_count=open_alert_count,
         )
@@ -86,7 +77,7 @@ class ChannelDetail(ChannelOut):
     open_alerts: list[AlertOut]
 
 
-class StationOut(BaseModel):
+class StationOut(OutModel):
     id: str
     enterprise_id: str
     name: str
@@ -100,18 +91,7 @@ class StationOut(BaseModel):
 
     @classmethod
     def of(cls, station: Station, last_seen_ms: int | None, online: bool) -> StationOut:
-        return cls(
-            id=station.id,
-            enterprise_id=station.enterprise_id,
-            name=station.name,
-            district=station.district,
-            lat=station.lat,
-            lon=station.lon,
-            area_m2=station.area_m2,
-            online=online,
-            last_seen=iso_or_none(last_seen_ms),
-            last_seen_ms=last_seen_ms,
-        )
+        return cls.fill(station, online=online, last_seen_ms=last_seen_ms)
 
 
 class StationDetail(StationOut):
@@ -120,7 +100,7 @@ class StationDetail(StationOut):
     open_alerts: list[AlertOut]
 
 
-class EnterpriseOut(BaseModel):
+class EnterpriseOut(OutModel):
     id: str
     name: str
     district: str
@@ -148,16 +128,10 @@ class EnterpriseOut(BaseModel):
         online_rate_today: float,
         open_alert_count: int,
     ) -> EnterpriseOut:
-        return cls(
-            id=enterprise.id,
-            name=enterprise.name,
-            district=enterprise.district,
-            owner=enterprise.owner,
-            lat=enterprise.lat,
-            lon=enterprise.lon,
+        return cls.fill(
+            enterprise,
             station_count=station_count,
             online=online,
-            last_data=iso_or_none(last_data_ms),
             last_data_ms=last_data_ms,
             online_rate_today=online_rate_today,
             open_alert_count=open_alert_count,
@@ -168,7 +142,7 @@ class EnterpriseDetail(EnterpriseOut):
     stations: list[StationOut]
 
 
-class MeterOut(BaseModel):
+class MeterOut(OutModel):
     id: str
     owner: str
     district: str
@@ -181,17 +155,7 @@ class MeterOut(BaseModel):
 
     @classmethod
     def of(cls, meter: Meter, last_seen_ms: int | None) -> MeterOut:
-        return cls(
-            id=meter.id,
-            owner=meter.owner,
-            district=meter.district,
-            address=meter.address,
-            lat=meter.lat,
-            lon=meter.lon,
-            model=meter.model,
-            last_seen=iso_or_none(last_seen_ms),
-            last_seen_ms=last_seen_ms,
-        )
+        return cls.fill(meter, last_seen_ms=last_seen_ms)
 
 
 class MeterDetail(MeterOut):

@@ -6,13 +6,13 @@ import base64
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import OutModel
 from lifeline.core.ports import DeadLetter
-from lifeline.core.timeutil import iso_ms
 
 __all__ = ["RejectOut", "RejectSummary"]
 
 
-class RejectOut(BaseModel):
+class RejectOut(OutModel):
     id: int
     received_at: str
     received_at_ms: int
@@ -27,15 +27,8 @@ class RejectOut(BaseModel):
 
     @classmethod
     def of(cls, letter: DeadLetter) -> RejectOut:
-        return cls(
-            id=letter.id,
-            received_at=iso_ms(letter.received_at_ms),
-            received_at_ms=letter.received_at_ms,
-            topic=letter.topic,
-            utility_id=letter.utility_id,
-            reason=letter.reason,
-            detail=letter.detail,
-            index=letter.index,
+        return cls.fill(
+            letter,
             payload_size=len(letter.payload),
             payload_text=letter.payload.decode("utf-8", errors="replace"),
             payload_base64=base64.b64encode(letter.payload).decode("ascii"),

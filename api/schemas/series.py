@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from api.schemas.common import OutModel
 from lifeline.core.ids import SourceKind
 from lifeline.core.records import Bucket, DeviceEvent
-from lifeline.core.timeutil import iso_ms
 
 __all__ = ["BucketOut", "EventOut", "MetricsOut", "SeriesOut"]
 
 
-class BucketOut(BaseModel):
+class BucketOut(OutModel):
     ts: str
     ts_ms: int
     mean: float
@@ -22,15 +22,7 @@ class BucketOut(BaseModel):
 
     @classmethod
     def of(cls, bucket: Bucket) -> BucketOut:
-        return cls(
-            ts=iso_ms(bucket.ts_ms),
-            ts_ms=bucket.ts_ms,
-            mean=bucket.mean,
-            min=bucket.min,
-            max=bucket.max,
-            last=bucket.last,
-            count=bucket.count,
-        )
+        return cls.fill(bucket)
 
 
 class SeriesOut(BaseModel):
@@ -53,7 +45,7 @@ class MetricsOut(BaseModel):
     metrics: list[str]
 
 
-class EventOut(BaseModel):
+class EventOut(OutModel):
     ts: str
     ts_ms: int
     type: str
@@ -61,4 +53,4 @@ class EventOut(BaseModel):
 
     @classmethod
     def of(cls, event: DeviceEvent) -> EventOut:
-        return cls(ts=iso_ms(event.ts_ms), ts_ms=event.ts_ms, type=event.type, detail=event.detail)
+        return cls.fill(event)

@@ -1,14 +1,14 @@
 """``lifeline api``: the API and dashboard of a scaled-out deployment.
 
 It reads the shared stores and acts on alerts through the rules workers that own them
-(``api.remote.MqttActionsBridge``), whose alert events also feed its live stream.
+(``alerts.remote.MqttActionsBridge``), whose alert events also feed its live stream.
 """
 
 from __future__ import annotations
 
 from alerts.notify_memory import BroadcastNotifier
+from alerts.remote import MqttActionsBridge
 from api.deps import ComponentHealth, HealthReport
-from api.remote import MqttActionsBridge
 from lifeline.core.timeutil import SystemClock
 from lifeline.registry_follow import follow_registry
 from lifeline.roles.process import Closables, api_server, run_until_stopped, stop_on_signals

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import httpx
+from prometheus_client import CollectorRegistry
 
 from api import ComponentHealth, create_app
 from api.deps import HealthReport
@@ -61,6 +62,22 @@ async def test_metrics_is_prometheus_text_with_request_counts_by_route(env: Env)
     assert f'lifeline_api_requests_total{{method="GET",{route},status="200"}}' in text
     assert f'lifeline_api_requests_total{{method="GET",{route},status="404"}}' in text
     assert "GAS-9999" not in text  # raw paths never become labels
+
+
+async def test_request_metrics_go_to_the_registry_the_app_is_built_with(env: Env) -> None:
+    registry = CollectorRegistry()
+    app = create_app(dataclasses.replace(env.deps, metrics_registry=registry))
+    headers = {"Authorization": env.client.headers["Authorization"]}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://api", headers=headers
+    ) as client:
+        assert (await client.get("/api/v1/channels/GAS-0001")).status_code == 200
+        labels = {"method": "GET", "route": "/api/v1/channels/{channel_id}", "status": "200"}
+        assert registry.get_sample_value("lifeline_api_requests_total", labels) == 1.0
+        text = (await client.get("/metrics")).text
+    assert 'route="/api/v1/channels/{channel_id}",status="200"} 1.0' in text
+    assert "lifeline_alerts_open" not in text  # only what was registered on this registry
 
 
 async def test_unmatched_paths_are_counted_under_one_label(env: Env) -> None:

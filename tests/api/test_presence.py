@@ -1,10 +1,10 @@
-"""api.source_state.displayed_state: alerts first, then silence makes a source offline."""
+"""api.presence: alerts first, then silence makes a source offline (and not on line)."""
 
 from __future__ import annotations
 
 import msgspec
 
-from api.source_state import OFFLINE_AFTER_MS, displayed_state
+from api.presence import OFFLINE_AFTER_MS, displayed_state, is_online
 from lifeline.core.alert import Alert, AlertCategory, AlertState, Severity
 from lifeline.core.ids import SourceKind
 from tests.api.factories import NOW_MS
@@ -49,3 +49,9 @@ def test_closed_or_cleared_alerts_do_not_count() -> None:
 
 def test_offline_alert_shows_offline_even_when_data_is_fresh() -> None:
     assert displayed_state([_alert(AlertCategory.OFFLINE)], NOW_MS, NOW_MS) == "offline"
+
+
+def test_on_line_is_the_opposite_of_silent_at_the_same_15_minutes() -> None:
+    assert is_online(NOW_MS - OFFLINE_AFTER_MS, NOW_MS)
+    assert not is_online(NOW_MS - OFFLINE_AFTER_MS - 1, NOW_MS)
+    assert not is_online(None, NOW_MS)
