@@ -1,6 +1,6 @@
 """Micro-benchmarks of the hot path, in-process: decode, store write, rule engine, API.
 
-    .venv/bin/python -m benchmarks.pipeline [--records 200000]
+    .venv/bin/python -m bench.micro.pipeline [--records 200000]
 
 Prints one line per stage (records/s or ms); docs/benchmarks.md records the figures.
 The end-to-end benchmark over MQTT is `lifeline bench` (issue 7).
