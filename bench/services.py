@@ -76,6 +76,18 @@ def _terminate(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
         process.wait(5)
 
 
+def _launch(
+    binaries: tuple[str, ...], config_flag: str, config: Path, log_name: str
+) -> subprocess.Popen[bytes]:
+    """The first installed of ``binaries`` started with ``config``; its output is appended
+    to ``log_name`` beside the config."""
+    binary = find_binary(*binaries)
+    with (config.parent / log_name).open("ab") as log:
+        return subprocess.Popen(
+            [binary, config_flag, str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
+
+
 @dataclass
 class MosquittoServer:
     host: str
@@ -99,12 +111,7 @@ class MosquittoServer:
     def start(self) -> None:
         """(Re)start on the same port with the same config and persistence."""
         self.stop()
-        binary = find_binary(*MOSQUITTO_BINARIES)
-        log = (self.config.parent / "mosquitto.log").open("ab")
-        with log:
-            self.process = subprocess.Popen(
-                [binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-            )
+        self.process = _launch(MOSQUITTO_BINARIES, "-c", self.config, "mosquitto.log")
         wait_for_port(self.port)
 
 
@@ -191,12 +198,7 @@ class InfluxServer:
     def start(self) -> None:
         """(Re)start on the same ports with the same data; returns when ``/ping`` is 204."""
         self.stop()
-        binary = find_binary(*INFLUXD_BINARIES)
-        log = (self.config.parent / "influxd.log").open("ab")
-        with log:
-            self.process = subprocess.Popen(
-                [binary, "-config", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-            )
+        self.process = _launch(INFLUXD_BINARIES, "-config", self.config, "influxd.log")
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 20.0) -> None:
