@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
@@ -76,35 +77,56 @@ def _terminate(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
         process.wait(5)
 
 
-@dataclass
-class MosquittoServer:
-    host: str
-    port: int
-    config: Path
-    process: subprocess.Popen[bytes] | None = None
+class _ServerProcess:
+    """A server process that can be stopped and started again on the same ports, config
+    and data (what the fault drills do)."""
 
-    @property
-    def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
+    binaries: ClassVar[tuple[str, ...]]
+    config_flag: ClassVar[str]  # the binary's option naming its config file
+    log_name: ClassVar[str]  # output appended to this file beside the config
+    stop_grace_s: ClassVar[float]  # SIGTERM, then SIGKILL after this long
+    config: Path
+    process: subprocess.Popen[bytes] | None
 
     @property
     def pid(self) -> int | None:
         return None if self.process is None else self.process.pid
 
     def stop(self) -> None:
-        """SIGTERM (Mosquitto saves its persistence file), SIGKILL after 5 s."""
         process, self.process = self.process, None
-        _terminate(process, 5)
+        _terminate(process, self.stop_grace_s)
 
     def start(self) -> None:
-        """(Re)start on the same port with the same config and persistence."""
+        """(Re)start with the same config and data; returns once the server answers."""
         self.stop()
-        binary = find_binary(*MOSQUITTO_BINARIES)
-        log = (self.config.parent / "mosquitto.log").open("ab")
-        with log:
+        binary = find_binary(*self.binaries)
+        with (self.config.parent / self.log_name).open("ab") as log:
             self.process = subprocess.Popen(
-                [binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+                [binary, self.config_flag, str(self.config)], stdout=log, stderr=subprocess.STDOUT
             )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class MosquittoServer(_ServerProcess):
+    host: str
+    port: int
+    config: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    binaries = MOSQUITTO_BINARIES
+    config_flag = "-c"
+    log_name = "mosquitto.log"
+    stop_grace_s = 5.0  # on SIGTERM Mosquitto saves its persistence file
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def _wait_ready(self) -> None:
         wait_for_port(self.port)
 
 
@@ -148,13 +170,18 @@ INFLUX_DATABASE = "lifeline"
 
 
 @dataclass
-class InfluxServer:
+class InfluxServer(_ServerProcess):
     host: str
     port: int
     config: Path
     database: str
     admin: tuple[str, str] | None = None  # user and password when auth is enabled
     process: subprocess.Popen[bytes] | None = None
+
+    binaries = INFLUXD_BINARIES
+    config_flag = "-config"
+    log_name = "influxd.log"
+    stop_grace_s = 10.0
 
     @property
     def url(self) -> str:
@@ -164,10 +191,6 @@ class InfluxServer:
     def store_url(self) -> str:
         """The ``--store`` value of a Lifeline process writing here."""
         return f"influx://{self.host}:{self.port}/{self.database}"
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.process is None else self.process.pid
 
     def query(self, statement: str) -> httpx.Response:
         """Run one InfluxQL statement against the server (setup and inspection)."""
@@ -184,22 +207,8 @@ class InfluxServer:
     def create_database(self, name: str) -> None:
         self.query(f'CREATE DATABASE "{name}"')
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        _terminate(process, 10)
-
-    def start(self) -> None:
-        """(Re)start on the same ports with the same data; returns when ``/ping`` is 204."""
-        self.stop()
-        binary = find_binary(*INFLUXD_BINARIES)
-        log = (self.config.parent / "influxd.log").open("ab")
-        with log:
-            self.process = subprocess.Popen(
-                [binary, "-config", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-            )
-        self._wait_ready()
-
     def _wait_ready(self, timeout: float = 20.0) -> None:
+        """Until ``/ping`` answers 204."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from lifeline.core.ids import is_valid_id
-from lifeline.core.records import PRESENCE_SLOT_MS, Record, device_events, numeric_fields
+from lifeline.core.records import Record, device_events, numeric_fields
 from lifeline.core.registry import Registry
 from lifeline.core.topics import RecordKind
 from store.influx_schema import (
@@ -27,6 +27,7 @@ from store.influx_schema import (
     SEEN,
     encode_detail,
 )
+from store.presence import BatchPresence
 
 __all__ = [
     "encode_records",
@@ -76,8 +77,7 @@ def encode_records(records: Sequence[Record], registry: Registry | None = None) 
     Raises ``ValueError`` for a source id that breaks the contract's id pattern.
     """
     lines: list[str] = []
-    newest: dict[str, int] = {}
-    slots: set[tuple[str, int]] = set()
+    presence = BatchPresence()
     tag_cache: dict[tuple[RecordKind, str, str | None], str] = {}
     for record in records:
         source, ts = record.source_id, record.ts_ms
@@ -98,14 +98,13 @@ def encode_records(records: Sequence[Record], registry: Registry | None = None) 
                 ]
             )
             lines.append(f"{EVENT},source_id={escape_key(source)} {body} {ts}")
-        slot = ts - ts % PRESENCE_SLOT_MS
-        for who in (source, record.enterprise_id):
-            if who is not None:
-                if newest.get(who, -1) < ts:
-                    newest[who] = ts
-                slots.add((who, slot))
-    lines.extend(f"{SEEN},source_id={escape_key(who)} n=1i {ts}" for who, ts in newest.items())
-    lines.extend(f"{PRESENCE},source_id={escape_key(who)} n=1i {slot}" for who, slot in slots)
+        presence.add(record)
+    lines.extend(
+        f"{SEEN},source_id={escape_key(who)} n=1i {ts}" for who, ts in presence.newest.items()
+    )
+    lines.extend(
+        f"{PRESENCE},source_id={escape_key(who)} n=1i {slot}" for who, slot in presence.slots
+    )
     return lines
 
 

@@ -37,9 +37,10 @@ import msgspec
 
 from lifeline.core.codec import decode_records, encode_records
 from lifeline.core.ports import Clock, TelemetryStore
-from lifeline.core.records import Bucket, DeviceEvent, Point, Record
-from lifeline.core.timeutil import now_ms
+from lifeline.core.records import Record
+from lifeline.core.timeutil import SystemClock
 from store.errors import SpoolFullError, StoreUnavailableError
+from store.forwarding import ForwardingReads
 from store.spool_log import Chunk, SpoolLog
 from store.spool_metrics import SpoolMetrics
 
@@ -58,12 +59,7 @@ DEFAULT_SEGMENT_BYTES: Final = 64 << 20
 DEFAULT_REPLAY_CHUNK_BYTES: Final = 1 << 20
 
 
-class _WallClock:
-    def now_ms(self) -> int:
-        return now_ms()
-
-
-class SpoolingTelemetryStore:
+class SpoolingTelemetryStore(ForwardingReads):
     """:class:`lifeline.core.ports.TelemetryStore` in front of ``inner``; see module docstring.
 
     ``directory`` holds this spool alone (one writer process per directory). Opening it
@@ -85,11 +81,11 @@ class SpoolingTelemetryStore:
     ) -> None:
         if write_timeout_s <= 0 or retry_interval_s <= 0:
             raise ValueError("write_timeout_s and retry_interval_s must be positive")
-        self._inner = inner
+        super().__init__(inner)
         self._write_timeout_s = write_timeout_s
         self._retry_interval_s = retry_interval_s
         self._replay_chunk_bytes = replay_chunk_bytes
-        self._clock: Clock = clock or _WallClock()
+        self._clock: Clock = clock or SystemClock()
         self._metrics = metrics or SpoolMetrics.on()
         self._log = SpoolLog.open(
             directory, max_bytes=max_bytes, segment_bytes=min(segment_bytes, max_bytes)
@@ -242,34 +238,7 @@ class SpoolingTelemetryStore:
         self._metrics.oldest_age.set_function(self._oldest_age_s)
         self._metrics.store_available.set(1)
 
-    # -- reads and lifecycle -------------------------------------------------------------
-
-    async def history(
-        self, source_id: str, metric: str, start_ms: int, end_ms: int, step_ms: int
-    ) -> list[Bucket]:
-        return await self._inner.history(source_id, metric, start_ms, end_ms, step_ms)
-
-    async def latest(self, source_ids: Sequence[str], metric: str) -> dict[str, Point]:
-        return await self._inner.latest(source_ids, metric)
-
-    async def metrics(self, source_id: str) -> list[str]:
-        return await self._inner.metrics(source_id)
-
-    async def events(
-        self, source_id: str, start_ms: int, end_ms: int, limit: int = 1000
-    ) -> list[DeviceEvent]:
-        return await self._inner.events(source_id, start_ms, end_ms, limit)
-
-    async def last_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
-        return await self._inner.last_seen(source_ids)
-
-    async def coverage(
-        self, source_ids: Sequence[str], start_ms: int, end_ms: int
-    ) -> dict[str, int]:
-        return await self._inner.coverage(source_ids, start_ms, end_ms)
-
-    async def count(self, source_id: str | None = None) -> int:
-        return await self._inner.count(source_id)
+    # -- lifecycle (reads go to the inner store: ForwardingReads) ------------------------
 
     async def close(self) -> None:
         """Stop replaying (the spool stays on disk for the next start), close the inner

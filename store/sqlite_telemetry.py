@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Final
 
 from lifeline.core.records import (
-    PRESENCE_SLOT_MS,
     Bucket,
     DeviceEvent,
     Point,
@@ -32,6 +31,7 @@ from lifeline.core.records import (
     device_events,
     numeric_fields,
 )
+from store.presence import BatchPresence
 from store.sqlite_db import (
     Migration,
     SqliteWorker,
@@ -147,25 +147,19 @@ class SqliteTelemetryStore:
 def _write(conn: sqlite3.Connection, records: Sequence[Record]) -> None:
     samples: list[tuple[str, str, int, float]] = []
     events: list[tuple[str, int, str, str | None]] = []
-    last: dict[str, int] = {}
-    slots: set[tuple[str, int]] = set()
+    presence = BatchPresence()
     for record in records:
         source, ts = record.source_id, record.ts_ms
         samples.extend((source, metric, ts, value) for metric, value in numeric_fields(record))
         events.extend((source, e.ts_ms, e.type, e.detail) for e in device_events(record))
-        slot = ts - ts % PRESENCE_SLOT_MS
-        for who in (source, record.enterprise_id):
-            if who is not None:
-                if last.get(who, -1) < ts:
-                    last[who] = ts
-                slots.add((who, slot))
+        presence.add(record)
     samples.sort()  # key order: fewer B-tree page touches per insert
     with transaction(conn):
         insert_rows(conn, _INSERT_SAMPLE, samples, 4)
         insert_rows(conn, _INSERT_SERIES, {(s[0], s[1]) for s in samples}, 2)
         insert_rows(conn, _INSERT_EVENT, events, 4)
-        insert_rows(conn, _UPSERT_SOURCE, last.items(), 2, _UPSERT_SOURCE_TAIL)
-        insert_rows(conn, _INSERT_PRESENCE, slots, 2)
+        insert_rows(conn, _UPSERT_SOURCE, presence.newest.items(), 2, _UPSERT_SOURCE_TAIL)
+        insert_rows(conn, _INSERT_PRESENCE, presence.slots, 2)
 
 
 def _history(

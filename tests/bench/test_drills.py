@@ -1,6 +1,6 @@
 """Every fault drill, short form, on real Mosquitto / InfluxDB and real Lifeline
 processes: nothing published is lost or stored twice, every injected alarm has exactly
-one alert, and the drill's own check holds (see bench/drills.py).
+one alert, and the drill's own check holds (see bench/drills/).
 
 The issue-10 drills (``*-embedded``, ``*-mosquitto``, ``broker-restart``) run outside
 development mode with the accounts ``lifeline accounts`` issued (issued once per test

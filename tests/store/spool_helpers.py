@@ -7,15 +7,16 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 
-from lifeline.core.records import Bucket, DeviceEvent, Point, Record
+from lifeline.core.records import Record
 from store import SqliteTelemetryStore
 from store.errors import StoreUnavailableError
+from store.forwarding import ForwardingReads
 from tests.store.factories import T0, gas
 
 SEC = 1000
 
 
-class SwitchableStore:
+class SwitchableStore(ForwardingReads):
     """:class:`SqliteTelemetryStore` behind switches.
 
     ``down``: writes raise StoreUnavailableError. ``delay_s``: writes wait first (a slow
@@ -26,7 +27,7 @@ class SwitchableStore:
     """
 
     def __init__(self, inner: SqliteTelemetryStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.down = False
         self.delay_s = 0.0
         self.writes_allowed: int | None = None
@@ -34,6 +35,11 @@ class SwitchableStore:
         self.blocked = asyncio.Event()
         self.writes: list[list[Record]] = []
         self.closed = 0
+
+    @property
+    def inner(self) -> SqliteTelemetryStore:
+        assert isinstance(self._inner, SqliteTelemetryStore)
+        return self._inner
 
     @property
     def written(self) -> list[Record]:
@@ -52,33 +58,6 @@ class SwitchableStore:
         if self.hang_after_write:
             self.blocked.set()
             await asyncio.Event().wait()
-
-    async def history(
-        self, source_id: str, metric: str, start_ms: int, end_ms: int, step_ms: int
-    ) -> list[Bucket]:
-        return await self.inner.history(source_id, metric, start_ms, end_ms, step_ms)
-
-    async def latest(self, source_ids: Sequence[str], metric: str) -> dict[str, Point]:
-        return await self.inner.latest(source_ids, metric)
-
-    async def metrics(self, source_id: str) -> list[str]:
-        return await self.inner.metrics(source_id)
-
-    async def events(
-        self, source_id: str, start_ms: int, end_ms: int, limit: int = 1000
-    ) -> list[DeviceEvent]:
-        return await self.inner.events(source_id, start_ms, end_ms, limit)
-
-    async def last_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
-        return await self.inner.last_seen(source_ids)
-
-    async def coverage(
-        self, source_ids: Sequence[str], start_ms: int, end_ms: int
-    ) -> dict[str, int]:
-        return await self.inner.coverage(source_ids, start_ms, end_ms)
-
-    async def count(self, source_id: str | None = None) -> int:
-        return await self.inner.count(source_id)
 
     async def close(self) -> None:
         self.closed += 1

@@ -1,6 +1,6 @@
 """Micro-benchmarks of the hot path, in-process: decode, store write, rule engine, API.
 
-    .venv/bin/python -m benchmarks.pipeline [--records 200000]
+    .venv/bin/python -m bench.micro.pipeline [--records 200000]
 
 Prints one line per stage (records/s or ms); docs/benchmarks.md records the figures.
 The end-to-end benchmark over MQTT is `lifeline bench` (issue 7).
@@ -14,6 +14,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -27,15 +28,10 @@ from api.deps import ApiDeps
 from ingest.decode import decode_message
 from lifeline.core.identity import Credential, CredentialKind, Role, User
 from lifeline.core.records import Record
-from lifeline.core.timeutil import now_ms
+from lifeline.core.timeutil import SystemClock, now_ms
 from lifeline.core.topics import gas_reading_topic, station_topic
 from lifeline.seed import generate_registry
 from store import SqliteAlertStore, SqliteAuthStore, SqliteDeadLetterStore, SqliteTelemetryStore
-
-
-class WallClock:
-    def now_ms(self) -> int:
-        return now_ms()
 
 
 def _messages(count: int) -> list[tuple[str, bytes]]:
@@ -67,6 +63,16 @@ def _messages(count: int) -> list[tuple[str, bytes]]:
     return out
 
 
+async def _records_per_s(
+    step: Callable[[Sequence[Record]], Awaitable[None]], records: list[Record]
+) -> float:
+    """``step`` over ``records`` in batches of 1,000: records per second."""
+    started = time.perf_counter()
+    for i in range(0, len(records), 1000):
+        await step(records[i : i + 1000])
+    return len(records) / (time.perf_counter() - started)
+
+
 async def main(records: int) -> None:
     registry = generate_registry()
     messages = _messages(records)
@@ -85,20 +91,14 @@ async def main(records: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteTelemetryStore(Path(tmp) / "telemetry.db")
-        started = time.perf_counter()
-        for i in range(0, len(decoded), 1000):
-            await store.write(decoded[i : i + 1000])
-        took = time.perf_counter() - started
-        print(f"sqlite write: {len(decoded) / took:,.0f} records/s (batches of 1,000)")
+        rate = await _records_per_s(store.write, decoded)
+        print(f"sqlite write: {rate:,.0f} records/s (batches of 1,000)")
 
         alerts = SqliteAlertStore(Path(tmp) / "lifeline.db")
-        engine = AlertEngine(load_rules(None), registry, alerts, [], WallClock())
+        engine = AlertEngine(load_rules(None), registry, alerts, [], SystemClock())
         await engine.start()
-        started = time.perf_counter()
-        for i in range(0, len(decoded), 1000):
-            await engine.accept(decoded[i : i + 1000])
-        took = time.perf_counter() - started
-        print(f"rule engine: {len(decoded) / took:,.0f} records/s (no alert changes)")
+        rate = await _records_per_s(engine.accept, decoded)
+        print(f"rule engine: {rate:,.0f} records/s (no alert changes)")
 
         auth = SqliteAuthStore(Path(tmp) / "lifeline.db")
         token = new_token(API_KEY_PREFIX)
@@ -113,7 +113,7 @@ async def main(records: int) -> None:
                 alerts=alerts,
                 actions=engine,
                 deadletters=SqliteDeadLetterStore(Path(tmp) / "lifeline.db"),
-                clock=WallClock(),
+                clock=SystemClock(),
                 auth=auth,
             )
         )

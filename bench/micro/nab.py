@@ -1,6 +1,6 @@
 """NAB benchmark of ``lifeline detect``: run it over the split, score with nabscore.py.
 
-    .venv/bin/python -m benchmarks.nab [--nab /work/shared/nab] [--config RULES]
+    .venv/bin/python -m bench.micro.nab [--nab /work/shared/nab] [--config RULES]
 
 Prints the detector's points/s and the standard / low-FP / low-FN scores with the
 threshold optimised by the scorer and with the SHIPPED fixed threshold.
