@@ -25,8 +25,14 @@ class Backoff:
 
     def next_delay(self) -> float:
         """Delay before the next attempt, with jitter in [50 %, 100 %] of the base."""
-        base = min(self._max, self._initial * 2.0 ** min(self.attempt, 32))
+        delay = self.delay(self.attempt)
         self.attempt += 1
+        return delay
+
+    def delay(self, attempt: int) -> float:
+        """The delay after ``attempt`` failures (0 = the first), for retries whose count
+        is kept elsewhere (a durable outbox)."""
+        base = min(self._max, self._initial * 2.0 ** min(attempt, 32))
         return base * random.uniform(0.5, 1.0)
 
     def reset(self) -> None:

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         "telemetry store is down (data_dir/spool)",
     )
     rules_file: Path | None = Field(default=None, description="unset = the shipped default rules")
+    notify_file: Path | None = Field(
+        default=None,
+        description="notifications: receivers, routes, escalation, rosters (YAML; "
+        "deploy/notify.example.yaml); unset = alerts leave only by MQTT and the live stream",
+    )
     demo_meters: int = Field(default=10_000, ge=0, le=2_000_000)
     registry_seed: int = 20230701
     simulate: bool = False

@@ -8,6 +8,7 @@ from store.influx_telemetry import InfluxTelemetryStore
 from store.sqlite_alerts import SqliteAlertStore
 from store.sqlite_auth import SqliteAuthStore
 from store.sqlite_deadletters import SqliteDeadLetterStore
+from store.sqlite_notifications import SqliteNotificationStore
 from store.sqlite_registry import SqliteRegistryStore
 from store.sqlite_telemetry import SqliteTelemetryStore
 
@@ -17,6 +18,7 @@ __all__ = [
     "SqliteAlertStore",
     "SqliteAuthStore",
     "SqliteDeadLetterStore",
+    "SqliteNotificationStore",
     "SqliteRegistryStore",
     "SqliteTelemetryStore",
     "StoreRequestError",

@@ -59,6 +59,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
+def _add_notify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--notify",
+        type=Path,
+        help="notification file: receivers, routes, escalation, rosters (LIFELINE_NOTIFY_FILE)",
+    )
+
+
 def _add_store(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
@@ -96,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--api-host", help="API bind address (LIFELINE_API_HOST)")
     up.add_argument("--api-port", type=int, help="API port (LIFELINE_API_PORT)")
     up.add_argument("--rules", type=Path, help="rules file (default: the shipped rules)")
+    _add_notify(up)
     _add_store(up)
     up.add_argument(
         "--simulate",
@@ -126,12 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="run one rules worker (needs --mqtt-url)")
     _add_common(rules)
     rules.add_argument("--rules", type=Path, help="rules file (default: the shipped rules)")
+    _add_notify(rules)
     rules.add_argument(
         "--partitions", help="owned partitions: all, 0-7, 0,2,4-6 (LIFELINE_RULES_PARTITIONS)"
     )
 
     api = sub.add_parser("api", help="run the API/dashboard alone (needs --mqtt-url)")
     _add_common(api)
+    _add_notify(api)
     _add_store(api)
     api.add_argument("--api-host", help="API bind address (LIFELINE_API_HOST)")
     api.add_argument("--api-port", type=int, help="API port (LIFELINE_API_PORT)")
@@ -218,6 +229,7 @@ def _load(args: argparse.Namespace) -> Settings:
         api_host=getattr(args, "api_host", None),
         api_port=getattr(args, "api_port", None),
         rules_file=getattr(args, "rules", None),
+        notify_file=getattr(args, "notify", None),
         store=getattr(args, "store", None),
         rules_partitions=getattr(args, "partitions", None),
         simulate=getattr(args, "simulate", None),
