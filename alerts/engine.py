@@ -42,7 +42,15 @@ from alerts.open_alerts import Key, OpenAlerts
 from alerts.payload import alert_event
 from alerts.rules import RuleSet
 from alerts.snapshot import RuleStates, encode_snapshot, load_snapshot, save_snapshot
-from lifeline.core.alert import OPEN_STATES, Alert, AlertAction, AlertState, AuditEntry, Severity
+from lifeline.core.alert import (
+    OPEN_STATES,
+    Alert,
+    AlertAction,
+    AlertCommand,
+    AlertState,
+    AuditEntry,
+    Severity,
+)
 from lifeline.core.errors import NotFoundError, TransitionError
 from lifeline.core.ids import SourceKind
 from lifeline.core.ports import AlertStore, Clock, Notifier
@@ -347,21 +355,12 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ operator actions
 
-    async def act(
-        self,
-        alert_id: int,
-        action: AlertAction,
-        actor: str,
-        note: str | None = None,
-        shelve_ms: int | None = None,
-        assignee: str | None = None,
-        cause: str | None = None,
-    ) -> Alert:
-        """Apply an operator action; raises NotFoundError or TransitionError."""
+    async def act(self, alert_id: int, command: AlertCommand) -> Alert:
+        """Apply an operator's command; raises NotFoundError or TransitionError."""
         try:
-            action = AlertAction(action)
+            command = msgspec.structs.replace(command, action=AlertAction(command.action))
         except ValueError:
-            raise TransitionError(f"unknown action {action!r}") from None
+            raise TransitionError(f"unknown action {command.action!r}") from None
         async with self._lock:
             now = self._clock.now_ms()
             key = self.open.key_of(alert_id)
@@ -375,17 +374,7 @@ class AlertEngine:
                 if alert.state in OPEN_STATES:  # not loaded (started without start()?)
                     self.open.remember(alert)
             assert key is not None
-            new, entry = lifecycle.act(
-                alert,
-                action,
-                actor,
-                now,
-                note=note,
-                shelve_ms=shelve_ms,
-                max_shelve_ms=self._options.max_shelve_ms,
-                assignee=assignee,
-                cause=cause,
-            )
+            new, entry = lifecycle.act(alert, command, now, self._options.max_shelve_ms)
             if new.state is AlertState.CLOSED and alert.condition_active:
                 self._states.closed_active.setdefault(alert.rule, set()).add(alert.source_id)
             return await self._commit(key, new, entry, notify=True, operator=True)

@@ -37,6 +37,7 @@ from lifeline.core.alert import (
     Alert,
     AlertAction,
     AlertCategory,
+    AlertCommand,
     AlertState,
     AuditEntry,
     ResolutionCause,
@@ -311,25 +312,16 @@ def _require_open(alert: Alert, action: str) -> None:
         raise TransitionError(f"alert {alert.id}: cannot {action} a closed alert")
 
 
-def act(
-    alert: Alert,
-    action: AlertAction,
-    actor: str,
-    now_ms: int,
-    *,
-    note: str | None = None,
-    shelve_ms: int | None = None,
-    max_shelve_ms: int,
-    assignee: str | None = None,
-    cause: str | None = None,
-) -> Transition:
-    """An operator's ``action`` on ``alert``: the one entry point of the operator
+def act(alert: Alert, command: AlertCommand, now_ms: int, max_shelve_ms: int) -> Transition:
+    """An operator's command on ``alert``: the one entry point of the operator
     transitions above; raises :class:`TransitionError` for a wrong combination."""
-    if cause is not None and action is not AlertAction.CLOSE:
+    action, actor, note = command.action, command.actor, command.note
+    if command.cause is not None and action is not AlertAction.CLOSE:
         raise TransitionError(f"a cause is given with close only, not with {action}")
     if action is AlertAction.ACK:
         return ack(alert, actor, now_ms, note)
     if action is AlertAction.SHELVE:
+        shelve_ms = command.shelve_ms
         if shelve_ms is None:
             raise TransitionError("shelve needs a duration (shelve_ms)")
         if shelve_ms > max_shelve_ms:
@@ -340,11 +332,11 @@ def act(
     if action is AlertAction.UNSHELVE:
         return unshelve(alert, actor, now_ms, note)
     if action is AlertAction.CLOSE:
-        return close(alert, actor, now_ms, note, cause)
+        return close(alert, actor, now_ms, note, command.cause)
     if action is AlertAction.OUT_OF_SERVICE:
         return out_of_service(alert, actor, now_ms, note)
     if action is AlertAction.RETURN_TO_SERVICE:
         return return_to_service(alert, actor, now_ms, note)
     if action is AlertAction.ASSIGN:
-        return assign(alert, actor, now_ms, assignee, note)
+        return assign(alert, actor, now_ms, command.assignee, note)
     raise TransitionError(f"unknown action {action!r}")

@@ -30,7 +30,7 @@ import msgspec
 
 from alerts.notify_memory import BroadcastNotifier
 from lifeline.backoff import Backoff
-from lifeline.core.alert import Alert, AlertAction
+from lifeline.core.alert import Alert, AlertCommand
 from lifeline.core.errors import NotFoundError, TransitionError, UnavailableError
 from lifeline.core.ids import SourceKind
 from lifeline.core.partitions import (
@@ -62,12 +62,7 @@ class ActionRequest(msgspec.Struct, frozen=True):
     request_id: str
     reply_to: str
     alert_id: int
-    action: AlertAction
-    actor: str
-    note: str | None = None
-    shelve_ms: int | None = None
-    assignee: str | None = None
-    cause: str | None = None
+    command: AlertCommand
 
 
 class ActionReply(msgspec.Struct, frozen=True):
@@ -175,16 +170,7 @@ class MqttActionsBridge:
         except msgspec.DecodeError:
             log.warning("api_bridge_bad_message", extra={"topic": message.topic.value})
 
-    async def act(
-        self,
-        alert_id: int,
-        action: AlertAction,
-        actor: str,
-        note: str | None = None,
-        shelve_ms: int | None = None,
-        assignee: str | None = None,
-        cause: str | None = None,
-    ) -> Alert:
+    async def act(self, alert_id: int, command: AlertCommand) -> Alert:
         alert = await self._alerts.get(alert_id)
         if alert is None:
             raise NotFoundError(f"alert {alert_id} not found")
@@ -192,17 +178,7 @@ class MqttActionsBridge:
         if client is None:
             raise ActionTimeoutError("not connected to the broker")
         partition = partition_of(alert_partition_key(alert), self._partitions)
-        request = ActionRequest(
-            uuid.uuid4().hex,
-            self._reply_topic,
-            alert_id,
-            action,
-            actor,
-            note,
-            shelve_ms,
-            assignee,
-            cause,
-        )
+        request = ActionRequest(uuid.uuid4().hex, self._reply_topic, alert_id, command)
         future: asyncio.Future[ActionReply] = asyncio.get_running_loop().create_future()
         self._waiting[request.request_id] = future
         try:

@@ -123,15 +123,7 @@ class RulesService:
             log.error("rules_bad_action_request", extra={"bytes": len(data)})
             return
         try:
-            alert = await self._engine.act(
-                request.alert_id,
-                request.action,
-                request.actor,
-                request.note,
-                shelve_ms=request.shelve_ms,
-                assignee=request.assignee,
-                cause=request.cause,
-            )
+            alert = await self._engine.act(request.alert_id, request.command)
             reply = ActionReply(request.request_id, ok=True, alert=alert)
         except NotFoundError as error:
             reply = ActionReply(request.request_id, False, error="not_found", detail=str(error))

@@ -35,6 +35,7 @@ from api.routes import (
     health,
     kpis,
     meters,
+    notify,
     rejects,
     rules,
     series,
@@ -107,6 +108,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
         kpis,
         users,
         audit,
+        notify,
         health,
         ui,
     ):

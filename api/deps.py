@@ -25,6 +25,7 @@ from lifeline.core.ports import (
     Clock,
     DeadLetterStore,
     FeedClock,
+    NotifyView,
     RegistryStore,
     TelemetryStore,
 )
@@ -121,6 +122,9 @@ class ApiDeps:
     metrics_registry: CollectorRegistry | None = None
     """Where the request metrics are registered and what ``/metrics`` shows; None =
     prometheus_client's process-wide registry."""
+    notify: NotifyView | None = None
+    """The notification centre (receivers, routes, tests, history); None = no
+    notification file: alerts leave only by MQTT and the live stream."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+import msgspec
+
 from alerts.notify.base import AlertFacts, Kind, Message, Receiver, SendError
 from alerts.notify.config import NotifyConfig
 from alerts.notify.metrics import NotifyMetrics
@@ -324,6 +326,24 @@ class NotificationCenter:
             "notify_test", extra={"receiver": name, "ok": attempt.ok, "result": attempt.result}
         )
         return attempt
+
+    def has_receiver(self, name: str) -> bool:
+        return name in self.receivers
+
+    def describe_receivers(self) -> list[dict[str, object]]:
+        return [receiver.describe() for receiver in self.receivers.values()]
+
+    def describe_routes(self) -> dict[str, object]:
+        config = self.config
+        return {
+            "routes": [
+                {"name": config.route_name(i), **msgspec.to_builtins(route)}
+                for i, route in enumerate(config.routes)
+            ],
+            "rosters": [msgspec.to_builtins(roster) for roster in config.rosters],
+            "crews": {crew: list(names) for crew, names in config.crews.items()},
+            "link_base": config.link_base,
+        }
 
     async def history(self, alert_id: int) -> tuple[list[Item], list[Attempt]]:
         return await self._outbox.history(alert_id)

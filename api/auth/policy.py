@@ -74,6 +74,11 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_V1}/api-keys"): ADMIN,
     ("DELETE", f"{_V1}/api-keys/{{key_id}}"): ADMIN,
     ("GET", f"{_V1}/audit"): ADMIN,
+    # notifications
+    ("GET", f"{_V1}/notify/receivers"): ADMIN,
+    ("GET", f"{_V1}/notify/routes"): ADMIN,
+    ("POST", f"{_V1}/notify/test/{{receiver}}"): ADMIN,
+    ("GET", f"{_V1}/alerts/{{alert_id}}/notifications"): STAFF,
 }
 
 

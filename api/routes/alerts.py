@@ -33,7 +33,14 @@ from api.schemas.alerts import (
 )
 from api.schemas.common import Page
 from api.sse import sse_frames
-from lifeline.core.alert import OPEN_STATES, AlertAction, AlertQuery, AlertState, Severity
+from lifeline.core.alert import (
+    OPEN_STATES,
+    AlertAction,
+    AlertCommand,
+    AlertQuery,
+    AlertState,
+    Severity,
+)
 from lifeline.core.errors import LifelineError, NotFoundError
 from lifeline.core.ids import SourceKind
 
@@ -155,15 +162,8 @@ class _Acting:
                 if alert is None:
                     raise NotFoundError(f"alert {alert_id} does not exist")
                 check_alert(principal, alert)
-            done = await deps.actions.act(
-                alert_id,
-                action,
-                principal.name,
-                note,
-                shelve_ms=shelve_ms,
-                assignee=assignee,
-                cause=cause,
-            )
+            command = AlertCommand(action, principal.name, note, shelve_ms, assignee, cause)
+            done = await deps.actions.act(alert_id, command)
         except (HTTPException, LifelineError) as exc:
             outcome = "denied" if isinstance(exc, HTTPException) else "failed"
             await record(

@@ -25,6 +25,7 @@ __all__ = [
     "Alert",
     "AlertAction",
     "AlertCategory",
+    "AlertCommand",
     "AlertQuery",
     "AlertState",
     "AuditEntry",
@@ -76,6 +77,20 @@ class AlertAction(enum.StrEnum):
     OUT_OF_SERVICE = "out_of_service"
     RETURN_TO_SERVICE = "return_to_service"
     ASSIGN = "assign"
+
+
+class AlertCommand(msgspec.Struct, frozen=True):
+    """One operator's or crew's action on an alert, as the API received it: what the
+    engine applies (``AlertActions.act``) and what crosses to a scaled-out rules worker.
+    ``shelve_ms`` goes with SHELVE, ``assignee`` with ASSIGN, ``cause`` (a
+    :class:`ResolutionCause` value) with CLOSE only."""
+
+    action: AlertAction
+    actor: str
+    note: str | None = None
+    shelve_ms: int | None = None
+    assignee: str | None = None
+    cause: str | None = None
 
 
 class ResolutionCause(enum.StrEnum):

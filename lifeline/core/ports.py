@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
-from lifeline.core.alert import Alert, AlertAction, AlertQuery, AuditEntry
+from lifeline.core.alert import Alert, AlertCommand, AlertQuery, AuditEntry
 from lifeline.core.identity import (
     AuditQuery,
     AuditRecord,
@@ -21,6 +21,7 @@ from lifeline.core.identity import (
     LoginPolicy,
     User,
 )
+from lifeline.core.notifications import Attempt, Item
 from lifeline.core.payloads import AlertEvent
 from lifeline.core.records import Bucket, DeviceEvent, Point, Record
 from lifeline.core.registry import Registry
@@ -36,6 +37,7 @@ __all__ = [
     "DeadLetterStore",
     "FeedClock",
     "Notifier",
+    "NotifyView",
     "RegistryStore",
     "TelemetryStore",
 ]
@@ -223,20 +225,8 @@ class AuthStore(Protocol):
 class AlertActions(Protocol):
     """What the API may do to alerts; implemented by the rule engine, which owns them."""
 
-    async def act(
-        self,
-        alert_id: int,
-        action: AlertAction,
-        actor: str,
-        note: str | None = None,
-        shelve_ms: int | None = None,
-        assignee: str | None = None,
-        cause: str | None = None,
-    ) -> Alert:
-        """Apply an operator action; raises NotFoundError or TransitionError.
-
-        ``cause`` (a :class:`lifeline.core.alert.ResolutionCause` value) is valid with CLOSE only.
-        """
+    async def act(self, alert_id: int, command: AlertCommand) -> Alert:
+        """Apply an operator's command; raises NotFoundError or TransitionError."""
         ...
 
 
@@ -244,3 +234,25 @@ class Notifier(Protocol):
     """Receives every alert state change (MQTT publisher, API live stream, SMS ...)."""
 
     async def notify(self, event: AlertEvent) -> None: ...
+
+
+class NotifyView(Protocol):
+    """The notification centre as the API shows and drives it (``alerts.notify``)."""
+
+    def describe_receivers(self) -> list[dict[str, object]]:
+        """Every receiver's settings, secrets masked."""
+        ...
+
+    def describe_routes(self) -> dict[str, object]:
+        """Routes, rosters and crews as configured."""
+        ...
+
+    def has_receiver(self, name: str) -> bool: ...
+
+    async def test(self, name: str) -> Attempt:
+        """Send a test message to one receiver now."""
+        ...
+
+    async def history(self, alert_id: int) -> tuple[list[Item], list[Attempt]]:
+        """What was planned and attempted for one alert."""
+        ...

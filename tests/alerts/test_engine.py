@@ -14,6 +14,7 @@ from lifeline.core.alert import (
     Alert,
     AlertAction,
     AlertCategory,
+    AlertCommand,
     AlertQuery,
     AlertState,
     AuditEntry,
@@ -76,7 +77,8 @@ async def test_readings_below_low_minus_deadband_clear_it_and_ack_closes_it(
     cleared = only(engine)
     assert (cleared.state, cleared.condition_active) == (AlertState.CLEARED_UNACKED, False)
     harness.clock.now = T0 + 10 * MIN
-    closed = await engine.act(cleared.id, AlertAction.ACK, "op1", note="checked on site")
+    checked = AlertCommand(AlertAction.ACK, "op1", note="checked on site")
+    closed = await engine.act(cleared.id, checked)
     assert closed.state is AlertState.CLOSED
     assert engine.open.alerts() == []
     trail = await harness.store.audit(closed.id)
@@ -97,15 +99,15 @@ async def test_ack_of_an_active_alert_keeps_it_open_and_a_second_ack_is_refused(
 ) -> None:
     await harness.engine.accept([gas("GAS-0001", T0, 30.0)])
     alert = only(harness.engine)
-    acked = await harness.engine.act(alert.id, AlertAction.ACK, "op1", "seen")
+    acked = await harness.engine.act(alert.id, AlertCommand(AlertAction.ACK, "op1", "seen"))
     assert (acked.state, acked.acked_by) == (AlertState.ACTIVE_ACKED, "op1")
     with pytest.raises(TransitionError):
-        await harness.engine.act(alert.id, AlertAction.ACK, "op2")
+        await harness.engine.act(alert.id, AlertCommand(AlertAction.ACK, "op2"))
     with pytest.raises(NotFoundError):
-        await harness.engine.act(9999, AlertAction.ACK, "op1")
+        await harness.engine.act(9999, AlertCommand(AlertAction.ACK, "op1"))
     with pytest.raises(TransitionError, match="unknown action"):
-        await harness.engine.act(alert.id, "explode", "op1")  # type: ignore[arg-type]
-    assigned = await harness.engine.act(alert.id, "assign", "op1", assignee="crew-7")  # type: ignore[arg-type]
+        await harness.engine.act(alert.id, AlertCommand("explode", "op1"))  # type: ignore[arg-type]
+    assigned = await harness.engine.act(alert.id, AlertCommand("assign", "op1", assignee="crew-7"))  # type: ignore[arg-type]
     assert (assigned.assigned_to, assigned.state) == ("crew-7", AlertState.ACTIVE_ACKED)
     await harness.engine.accept([gas("GAS-0001", T0 + S, 0.0)])
     assert harness.engine.open.alerts() == []  # acked + cleared = closed
@@ -314,7 +316,7 @@ async def test_closed_while_active_re_raises_only_after_clear_and_re_trip(
     engine = harness.engine
     await engine.accept([gas("GAS-0001", T0, 30.0)])
     first = only(engine)
-    await engine.act(first.id, AlertAction.CLOSE, "op1", "known, crew on site")
+    await engine.act(first.id, AlertCommand(AlertAction.CLOSE, "op1", "known, crew on site"))
     await engine.accept([gas("GAS-0001", T0 + S, 35.0)])
     assert engine.open.alerts() == []
     await engine.stop()
@@ -333,7 +335,7 @@ async def test_shelved_alert_is_silent_and_returns_when_the_shelf_expires(
     engine = harness.engine
     await engine.accept([gas("GAS-0001", T0, 30.0)])
     alert = only(engine)
-    await engine.act(alert.id, AlertAction.SHELVE, "op1", shelve_ms=10 * MIN)
+    await engine.act(alert.id, AlertCommand(AlertAction.SHELVE, "op1", shelve_ms=10 * MIN))
     harness.drain()
     await engine.accept([gas("GAS-0001", T0 + S, 60.0), gas("GAS-0001", T0 + 2 * S, 0.0)])
     await engine.accept([gas("GAS-0001", T0 + 3 * S, 30.0)])
@@ -346,7 +348,7 @@ async def test_shelved_alert_is_silent_and_returns_when_the_shelf_expires(
     assert back.state is AU
     assert harness.drain() == [("gas_leak", "GAS-0001", "active_unacked")]
     with pytest.raises(TransitionError):
-        await engine.act(back.id, AlertAction.SHELVE, "op1")  # no duration
+        await engine.act(back.id, AlertCommand(AlertAction.SHELVE, "op1"))  # no duration
 
 
 async def test_momentary_tamper_waits_in_cleared_unacked_and_repeats_reuse_it(
@@ -363,7 +365,8 @@ async def test_momentary_tamper_waits_in_cleared_unacked_and_repeats_reuse_it(
     await engine.accept([gas_event("GAS-0001", T0 + S, "tamper")])
     again = only(engine)
     assert (again.id, again.state, again.count) == (alert.id, AlertState.CLEARED_UNACKED, 2)
-    assert (await engine.act(alert.id, AlertAction.ACK, "op1")).state is AlertState.CLOSED
+    acked = await engine.act(alert.id, AlertCommand(AlertAction.ACK, "op1"))
+    assert acked.state is AlertState.CLOSED
 
 
 async def test_meter_alarm_flag_raises_and_a_reading_without_it_clears(harness: Harness) -> None:
@@ -471,7 +474,7 @@ async def test_an_operator_action_on_a_failing_store_fails_fast(tmp_path: Path) 
     store = FailingOnceStore(tmp_path / "failing2.db")
     harness.engine._store = store  # the next save fails once
     with pytest.raises(OSError, match="disk full"):
-        await harness.engine.act(alert.id, AlertAction.ACK, "op1")
+        await harness.engine.act(alert.id, AlertCommand(AlertAction.ACK, "op1"))
     await store.close()
 
 
@@ -489,7 +492,8 @@ async def test_run_ticks_in_the_background_and_expires_shelves(tmp_path: Path) -
     )
     await engine.start()
     await engine.accept([gas("GAS-0001", T0, 30.0)])
-    alert = await engine.act(only(engine).id, AlertAction.SHELVE, "op1", shelve_ms=MIN)
+    shelve = AlertCommand(AlertAction.SHELVE, "op1", shelve_ms=MIN)
+    alert = await engine.act(only(engine).id, shelve)
     harness.drain()
     task = asyncio.create_task(engine.run())
     try:

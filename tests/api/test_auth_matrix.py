@@ -22,6 +22,7 @@ SAMPLES = {
     "source_id": "GAS-0001",
     "username": "op-test",
     "key_id": "999999",
+    "receiver": "duty",
 }
 BODIES: dict[str, dict[str, Any]] = {
     "POST": {},

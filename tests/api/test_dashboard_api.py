@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.core.alert import AlertAction, AlertState
+from lifeline.core.alert import AlertAction, AlertCommand, AlertState
 from lifeline.core.errors import TransitionError
 from store import SqliteAlertStore
 from store.sqlite_alerts import _MIGRATIONS
@@ -55,10 +55,12 @@ async def test_close_with_an_unknown_cause_is_422_and_leaves_the_alert_open(env:
 async def test_a_cause_is_refused_with_any_action_but_close(env: Env) -> None:
     alert_id = await _leak(env, "GAS-0003")
     with pytest.raises(TransitionError):
-        await env.engine.act(alert_id, AlertAction.ACK, "op", cause="real_leak")
+        await env.engine.act(alert_id, AlertCommand(AlertAction.ACK, "op", cause="real_leak"))
     with pytest.raises(TransitionError):
-        await env.engine.act(alert_id, AlertAction.CLOSE, "op", cause="not-a-cause")
-    closed = await env.engine.act(alert_id, AlertAction.CLOSE, "op", cause="maintenance")
+        await env.engine.act(alert_id, AlertCommand(AlertAction.CLOSE, "op", cause="not-a-cause"))
+    closed = await env.engine.act(
+        alert_id, AlertCommand(AlertAction.CLOSE, "op", cause="maintenance")
+    )
     assert closed.cause == "maintenance"
 
 

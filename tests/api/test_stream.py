@@ -14,7 +14,7 @@ import uvicorn
 
 from api import ApiDeps, create_app
 from api.sse import sse_frames
-from lifeline.core.alert import AlertAction
+from lifeline.core.alert import AlertAction, AlertCommand
 from lifeline.core.payloads import AlertEvent
 from tests.api.conftest import Env
 from tests.api.factories import MINUTE, NOW_MS, gas
@@ -74,7 +74,7 @@ async def test_stream_sends_alert_events_and_unsubscribes_on_disconnect(env: Env
         await env.ingest([gas("GAS-0001", NOW_MS - MINUTE, 70.0)])
         alert = await env.alerts.find_open("GAS-0001", "gas_leak")
         assert alert is not None
-        await env.engine.act(alert.id, AlertAction.ACK, "li", "on it")
+        await env.engine.act(alert.id, AlertCommand(AlertAction.ACK, "li", "on it"))
         frames = await asyncio.wait_for(_frames(response.aiter_lines(), 2), 5)
     assert [f["event"] for f in frames] == ["alert", "alert"]
     assert [f["id"] for f in frames] == [str(alert.id)] * 2

@@ -19,7 +19,7 @@ from alerts.notify.center import NotificationCenter
 from alerts.notify.config import parse_notify_config
 from alerts.notify.metrics import NotifyMetrics
 from alerts.rules import load_rules
-from lifeline.core.alert import AlertAction
+from lifeline.core.alert import AlertAction, AlertCommand
 from lifeline.core.notifications import ItemState
 from store.sqlite_alerts import SqliteAlertStore
 from store.sqlite_notifications import SqliteNotificationStore
@@ -183,7 +183,7 @@ async def test_an_ack_stops_escalation_and_repeats_and_tells_whoever_was_told(
     await harness.step()
     [alert] = harness.engine.open.alerts()
     harness.clock.now += 2 * MIN
-    await harness.engine.act(alert.id, AlertAction.ACK, "operator", "on it")
+    await harness.engine.act(alert.id, AlertCommand(AlertAction.ACK, "operator", "on it"))
     await harness.step()
     duty = harness.receivers["duty"]
     assert duty.kinds() == ["firing", "acknowledged"]
@@ -276,7 +276,9 @@ async def test_a_roster_tells_whoever_is_on_shift_in_its_time_zone(harness: Harn
     assert harness.receivers["duty"].kinds() == ["firing"]
     assert harness.receivers["night"].sent == []
     [first] = harness.engine.open.alerts()
-    await harness.engine.act(first.id, AlertAction.ACK, "operator")  # no repeats of it
+    await harness.engine.act(
+        first.id, AlertCommand(AlertAction.ACK, "operator")
+    )  # no repeats of it
     await harness.step()
     assert harness.receivers["duty"].kinds() == ["firing", "acknowledged"]  # the day shift
     harness.clock.now = T0 + 12 * 3600_000
@@ -293,7 +295,9 @@ async def test_an_assignment_dispatches_the_crew(harness: Harness) -> None:
     await harness.engine.accept([gas("GAS-0001", T0, 60.0)])
     await harness.step()
     [alert] = harness.engine.open.alerts()
-    await harness.engine.act(alert.id, AlertAction.ASSIGN, "operator", assignee="crew-01")
+    await harness.engine.act(
+        alert.id, AlertCommand(AlertAction.ASSIGN, "operator", assignee="crew-01")
+    )
     await harness.step()
     [dispatch] = harness.receivers["crew1"].sent
     assert dispatch.kind == "dispatch"
