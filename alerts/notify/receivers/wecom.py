@@ -81,10 +81,11 @@ class WecomReceiver(BaseReceiver[WecomConfig]):
     async def send(self, message: Message) -> str:
         content = truncate_utf8(message.markdown or message.text, MAX_CONTENT_BYTES)
         body = {"msgtype": "markdown", "markdown": {"content": content}}
+        # httpx's params= would replace the URL's own query (the robot's key): merge
+        url = httpx.URL(self._url).copy_merge_params(self._params)
         request = self._client.build_request(
             "POST",
-            self._url,
-            params=self._params,
+            url,
             content=msgspec.json.encode(body),
             headers={"Content-Type": "application/json"},
         )
