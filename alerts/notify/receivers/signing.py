@@ -82,7 +82,8 @@ def tc3_authorization(
             "POST",
             "/",
             "",
-            f"content-type:{content_type}\nhost:{host}\n",
+            # names and values lower-cased and trimmed, as the canonical request wants
+            f"content-type:{content_type.strip().lower()}\nhost:{host.strip().lower()}\n",
             signed_headers,
             hashlib.sha256(payload).hexdigest(),
         ]

@@ -1,15 +1,16 @@
 """``webhook``: POSTs the Prometheus Alertmanager webhook (version 4) JSON, so any
 Alertmanager receiver works unchanged, plus Lifeline's own fields in ``lifeline``.
 
-Alertmanager's fields: ``version`` "4", ``status``, ``receiver``, ``groupKey``,
-``truncatedAlerts`` 0, ``groupLabels`` (``alertname`` when every alert of the message
-has the same rule: Lifeline groups by route, not by labels), ``commonLabels`` and
-``commonAnnotations`` (the pairs every alert shares, as Alertmanager computes them),
-``externalURL`` (the control room) and ``alerts[]`` with ``status``, ``labels``
-(``alertname`` = rule, ``source_id``, ``severity``, ``district``, ``owner``),
-``annotations`` (``summary``, ``alert_id``, ``state``, ``link``, and ``address`` /
-``value`` when known), ``startsAt``, ``endsAt`` (``0001-01-01T00:00:00Z`` while firing,
-as Alertmanager sends it), ``generatorURL`` (= link) and ``fingerprint``.
+Alertmanager's fields: ``version`` "4", ``status`` ("firing" while any alert fires),
+``receiver``, ``groupKey``, ``truncatedAlerts`` 0, ``groupLabels`` (``alertname`` when
+every alert of the message has the same rule: Lifeline groups by route, not by
+labels), ``commonLabels`` and ``commonAnnotations`` (the pairs every alert shares, as
+Alertmanager computes them), ``externalURL`` (the control room) and ``alerts[]`` with
+``status``, ``labels`` (``alertname`` = rule, ``source_id``, ``severity``,
+``district``, ``owner``), ``annotations`` (``summary``, ``alert_id``, ``state``,
+``link``, and ``address`` / ``value`` when known), ``startsAt``, ``endsAt``
+(``0001-01-01T00:00:00Z`` while firing, as Alertmanager sends it), ``generatorURL``
+(= link) and ``fingerprint``.
 
 ``lifeline``: ``key`` (also the ``Idempotency-Key`` header), ``kind``, ``route``,
 ``escalation_step``, ``title``, ``link``, ``navigation`` and ``alerts[]`` of ``{id,
@@ -107,6 +108,13 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def _status(message: Message) -> str:
+    """Alertmanager's: "firing" while any alert of the group fires, else "resolved"."""
+    if not message.alerts:
+        return message.status
+    return "resolved" if all(a.ends_at for a in message.alerts) else "firing"
+
+
 def alertmanager_payload(message: Message, external_url: str = "") -> dict[str, Any]:
     """The JSON body (see the module doc)."""
     labels = [_labels(a) for a in message.alerts]
@@ -117,7 +125,7 @@ def alertmanager_payload(message: Message, external_url: str = "") -> dict[str, 
         "version": "4",
         "groupKey": message.group_key,
         "truncatedAlerts": 0,
-        "status": message.status,
+        "status": _status(message),
         "receiver": message.receiver,
         "groupLabels": {k: v for k, v in common_labels.items() if k == "alertname"},
         "commonLabels": common_labels,
