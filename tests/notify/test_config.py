@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 import pytest
 
@@ -140,3 +142,10 @@ def test_missing_env_secret_fails_the_build(monkeypatch: pytest.MonkeyPatch) -> 
     assert str(error.value) == (
         "receiver 'duty': bearer_token: environment variable T_ABSENT_TOKEN is not set"
     )
+
+
+def test_unreadable_ca_file_fails_the_build(tmp_path: Path) -> None:
+    missing = tmp_path / "no-ca.pem"
+    config = decode_one(f"{{name: duty, type: webhook, url: 'https://x/h', ca_file: '{missing}'}}")
+    with pytest.raises(ConfigError, match=r"^receiver 'duty': ca_file .*no-ca\.pem"):
+        build_receiver(config)  # type: ignore[arg-type]

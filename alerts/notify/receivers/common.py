@@ -9,6 +9,7 @@ types (raises ``ValueError`` with the reason; subclasses call ``super().check()`
 from __future__ import annotations
 
 import re
+import ssl
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Final, Generic, Literal, NamedTuple, TypeVar
@@ -20,6 +21,7 @@ from msgspec import Meta
 
 from alerts.notify.base import Receiver, SendError
 from alerts.notify.secrets import Secret, masked, reveal
+from lifeline.core.errors import ConfigError
 
 __all__ = [
     "BaseReceiver",
@@ -33,6 +35,7 @@ __all__ = [
     "mask_phone",
     "mask_url",
     "open_secret",
+    "tls_context",
 ]
 
 ReceiverName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -122,6 +125,14 @@ class BaseReceiver(Generic[C]):
 def open_secret(config: ReceiverConfig, field: str, secret: Secret) -> str:
     """Reveal ``secret`` with an error naming the receiver and the field."""
     return reveal(secret, f"receiver {config.name!r}: {field}")
+
+
+def tls_context(config: ReceiverConfig, ca_file: str | None) -> ssl.SSLContext:
+    """The system's CAs, or ``ca_file`` (a private CA); :class:`ConfigError` if unusable."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"receiver {config.name!r}: ca_file {ca_file}: {exc}") from exc
 
 
 def check_http_url(url: str, field: str = "url") -> None:

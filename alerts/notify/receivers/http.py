@@ -18,7 +18,7 @@ import httpx
 import msgspec
 
 from alerts.notify.base import SendError
-from alerts.notify.receivers.common import as_str_dict, short
+from alerts.notify.receivers.common import as_str_dict, mask_url, short
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -33,15 +33,12 @@ USER_AGENT: Final = "lifeline-notify/1"
 RETRYABLE_STATUSES: Final = frozenset({408, 425, 429})
 
 
-def new_client(timeout_s: float, ca_file: str | None = None) -> httpx.AsyncClient:
-    """A client for one receiver: its timeout, no redirects, the system CAs (or ``ca_file``)."""
-    verify: ssl.SSLContext | bool = True
-    if ca_file is not None:
-        verify = ssl.create_default_context(cafile=ca_file)
+def new_client(timeout_s: float, tls: ssl.SSLContext | None = None) -> httpx.AsyncClient:
+    """A client for one receiver: its timeout, no redirects, the system CAs (or ``tls``)."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s),
         follow_redirects=False,
-        verify=verify,
+        verify=tls if tls is not None else True,
         headers={"User-Agent": USER_AGENT},
     )
 
@@ -81,7 +78,8 @@ def raise_for_status(response: httpx.Response) -> None:
     body = short(response.text) if response.content else ""
     detail = f"HTTP {status}" + (f": {body}" if body else "")
     if 300 <= status < 400:
-        detail += f" (redirect to {response.headers.get('location', '?')}; fix the URL)"
+        location = mask_url(response.headers.get("location", "?"))
+        detail += f" (redirect to {location}; fix the URL)"
     raise SendError(detail, retryable=retryable)
 
 

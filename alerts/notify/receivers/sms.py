@@ -84,8 +84,12 @@ class SmsReceiver(BaseReceiver[SmsConfig]):
         endpoint = config.endpoint or DEFAULT_ENDPOINTS[config.provider]
         region = config.region or DEFAULT_REGIONS[config.provider]
         self._client = new_client(config.timeout_s)
-        self._aliyun = aliyun.AliyunRpc(self._client, endpoint, key_id, key_secret, region)
-        self._tencent = tencent.TencentSms(self._client, endpoint, key_id, key_secret, region)
+        if config.provider == "aliyun":
+            self._aliyun = aliyun.AliyunRpc(self._client, endpoint, key_id, key_secret, region)
+            self._send = self._send_aliyun
+        else:
+            self._tencent = tencent.TencentSms(self._client, endpoint, key_id, key_secret, region)
+            self._send = self._send_tencent
         self._settled = Settled()
 
     def settings(self) -> dict[str, object]:
@@ -105,19 +109,23 @@ class SmsReceiver(BaseReceiver[SmsConfig]):
 
     async def send(self, message: Message) -> str:
         params = template_params(message, self.config.zone(), self.config.max_len)
-        if self.config.provider == "aliyun":
-            answer = await self._aliyun.call(
-                "SendSms",
-                {
-                    "PhoneNumbers": ",".join(self.config.phones),
-                    "SignName": self.config.sign_name,
-                    "TemplateCode": self.config.template,
-                    "TemplateParam": msgspec.json.encode(params).decode(),
-                    "OutId": message.key[:MAX_OUT_ID],
-                },
-            )
-            return f"OK BizId {answer.get('BizId', '')}".strip()
-        numbers = {("+86" + p.removeprefix("+86")): p for p in self.config.phones}
+        return await self._send(message, params)
+
+    async def _send_aliyun(self, message: Message, params: dict[str, str]) -> str:
+        answer = await self._aliyun.call(
+            "SendSms",
+            {
+                "PhoneNumbers": ",".join(self.config.phones),
+                "SignName": self.config.sign_name,
+                "TemplateCode": self.config.template,
+                "TemplateParam": msgspec.json.encode(params).decode(),
+                "OutId": message.key[:MAX_OUT_ID],
+            },
+        )
+        return f"OK BizId {answer.get('BizId', '')}".strip()
+
+    async def _send_tencent(self, message: Message, params: dict[str, str]) -> str:
+        numbers = ["+86" + p.removeprefix("+86") for p in self.config.phones]
         pending = self._settled.pending(message.key, numbers)
         if not pending:
             return "every number already reached"

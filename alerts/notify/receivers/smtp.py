@@ -35,6 +35,7 @@ from alerts.notify.receivers.common import (
     ReceiverType,
     open_secret,
     short,
+    tls_context,
 )
 from alerts.notify.secrets import Secret, masked
 
@@ -102,7 +103,7 @@ class EmailReceiver(BaseReceiver[EmailConfig]):
         )
         self._tls: ssl.SSLContext | None = None
         if config.security != "none":
-            self._tls = ssl.create_default_context(cafile=config.ca_file)
+            self._tls = tls_context(config, config.ca_file)
 
     def settings(self) -> dict[str, object]:
         c = self.config

@@ -32,6 +32,7 @@ from alerts.notify.receivers.common import (
     check_http_url,
     mask_url,
     open_secret,
+    tls_context,
 )
 from alerts.notify.receivers.http import new_client, raise_for_status, send
 from alerts.notify.secrets import Secret, masked
@@ -167,7 +168,8 @@ class WebhookReceiver(BaseReceiver[WebhookConfig]):
         if config.bearer_token is not None:
             token = open_secret(config, "bearer_token", config.bearer_token)
             self._headers["Authorization"] = f"Bearer {token}"
-        self._client = new_client(config.timeout_s, config.ca_file)
+        tls = tls_context(config, config.ca_file) if config.ca_file else None
+        self._client = new_client(config.timeout_s, tls)
 
     def settings(self) -> dict[str, object]:
         return {
