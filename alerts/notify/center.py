@@ -28,18 +28,20 @@ from alerts.notify.base import AlertFacts, Kind, Message, Receiver, SendError
 from alerts.notify.config import NotifyConfig
 from alerts.notify.metrics import NotifyMetrics
 from alerts.notify.plan import labels_of, plan
+from alerts.notify.receivers import ANY_RECEIVER_CONFIG, build_receiver
 from alerts.notify.render import Audience, alert_facts, render
 from alerts.notify.roster import on_call
 from alerts.rules import RuleSet
 from lifeline.backoff import Backoff
 from lifeline.core.alert import Alert, AlertState, AuditEntry
+from lifeline.core.errors import ConfigError
 from lifeline.core.notifications import Attempt, History, Item, ItemState, Planned
 from lifeline.core.payloads import AlertEvent
 from lifeline.core.ports import AlertStore, Clock
 from lifeline.core.registry import Registry
 from store.sqlite_notifications import SqliteNotificationStore
 
-__all__ = ["NotificationCenter"]
+__all__ = ["NotificationCenter", "build_receivers"]
 
 log = logging.getLogger(__name__)
 
@@ -351,3 +353,15 @@ class NotificationCenter:
     async def close(self) -> None:
         for receiver in self.receivers.values():
             await receiver.close()
+
+
+def build_receivers(config: NotifyConfig) -> dict[str, Receiver]:
+    """Every receiver of the file, checked (a fault is a ConfigError naming it)."""
+    built: dict[str, Receiver] = {}
+    for raw in config.receivers:
+        try:
+            receiver_config = msgspec.convert(raw, ANY_RECEIVER_CONFIG)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"receiver {raw.get('name')!r}: {exc}") from exc
+        built[receiver_config.name] = build_receiver(receiver_config)
+    return built

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from alerts.notify_memory import BroadcastNotifier
 from alerts.remote import MqttActionsBridge
+from alerts.rules import load_rules
 from api.deps import ComponentHealth, HealthReport
 from lifeline.core.timeutil import SystemClock
 from lifeline.registry_follow import follow_registry
 from lifeline.roles.process import Closables, api_server, run_until_stopped, stop_on_signals
 from lifeline.roles.stores import Stores
-from lifeline.roles.wiring import broker_address, build_api, prepare_api_auth
+from lifeline.roles.wiring import (
+    broker_address,
+    build_api,
+    notification_center,
+    prepare_api_auth,
+)
 from lifeline.settings import Settings
 
 __all__ = ["run_api"]
@@ -40,6 +46,10 @@ async def run_api(settings: Settings) -> None:
         def health() -> HealthReport:
             return {"broker": ComponentHealth(bridge.connected, "actions and live stream")}
 
+        # the admin endpoints (receivers, routes, test messages, history); the rules
+        # workers run the centre itself
+        rules = load_rules(settings.rules_file)
+        center = await notification_center(settings, stores, closing, rules)
         app = await build_api(
             settings,
             stores,
@@ -47,6 +57,7 @@ async def run_api(settings: Settings) -> None:
             clock=SystemClock(),
             health=health,
             live=broadcast.subscribe,
+            notify=center,
         )
         await run_until_stopped(
             stop_on_signals(),

@@ -20,7 +20,12 @@ from lifeline.mqtt import AlertPublisher
 from lifeline.registry_follow import follow_registry
 from lifeline.roles.process import Closables, api_server, run_until_stopped, stop_on_signals
 from lifeline.roles.stores import Stores
-from lifeline.roles.wiring import broker_address, owned_by, start_engine
+from lifeline.roles.wiring import (
+    broker_address,
+    notification_center,
+    owned_by,
+    start_engine,
+)
 from lifeline.settings import Settings
 
 __all__ = ["run_rules"]
@@ -39,12 +44,17 @@ async def run_rules(settings: Settings) -> None:
         stores = Stores(settings, closing, writes_telemetry=False)
         registry = await stores.registry()
         publisher = AlertPublisher(address, client_id=f"lifeline-rules-{tag}-alerts")
+        rules = load_rules(settings.rules_file)
+        # every rules worker runs a centre: planning takes turns in the outbox's
+        # transactions and sending claims items, so each notification goes out once
+        center = await notification_center(settings, stores, closing, rules)
         engine = await start_engine(
             settings,
             stores,
             closing,
             publisher,
-            rules=load_rules(settings.rules_file),
+            rules=rules,
+            notifiers=(center,) if center else (),
             options=EngineOptions(
                 state_path=settings.data_dir / f"rule_state-{tag}.msgpack",
                 owns=owned_by(owned, settings.partitions),
@@ -55,10 +65,13 @@ async def run_rules(settings: Settings) -> None:
 
         def health() -> HealthReport:
             subscribed = service.ready.is_set()
-            return {
+            report = {
                 "rules": ComponentHealth(subscribed, f"partitions {settings.rules_partitions}"),
                 "alert_publisher": ComponentHealth(publisher.connected, ""),
             }
+            if center is not None:
+                report["notifications"] = ComponentHealth(*center.health())
+            return report
 
         ops = api_server(create_ops_app(health, "lifeline rules"), settings, settings.metrics_port)
         log.info("lifeline_rules", extra={"partitions": sorted(owned)})
@@ -69,6 +82,7 @@ async def run_rules(settings: Settings) -> None:
                 "engine": engine.run(),
                 "rules": service.run(),
                 "registry": follow_registry(stores.registry_store, registry),
+                **({"notifications": center.run()} if center else {}),
             },
             ops,
         )

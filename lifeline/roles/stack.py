@@ -42,6 +42,7 @@ from lifeline.roles.wiring import (
     build_api,
     ingest_config,
     ingest_health,
+    notification_center,
     prepare_api_auth,
     start_engine,
     store_health,
@@ -176,6 +177,7 @@ async def _serve_stack(
     broadcast = BroadcastNotifier()
     publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
     rules = load_rules(settings.rules_file)
+    center = await notification_center(settings, stores, closing, rules)
     engine = await start_engine(
         settings,
         stores,
@@ -183,7 +185,7 @@ async def _serve_stack(
         publisher,
         rules=rules,
         options=EngineOptions(state_path=settings.data_dir / "rule_state.msgpack"),
-        notifiers=(broadcast,),
+        notifiers=(broadcast, *((center,) if center else ())),
     )
     ingest = IngestService(
         ingest_config(settings, address, client_id=settings.mqtt_client_id),
@@ -204,6 +206,8 @@ async def _serve_stack(
         if embedded is not None:
             up = embedded.started.is_set()
             report["broker"] = ComponentHealth(up, "amqtt, in process" if up else "starting")
+        if center is not None:
+            report["notifications"] = ComponentHealth(*center.health())
         return report
 
     app = await build_api(
@@ -215,6 +219,7 @@ async def _serve_stack(
         health=health,
         live=broadcast.subscribe,
         rules=rules,
+        notify=center,
     )
 
     async def start_simulator() -> None:
@@ -246,7 +251,12 @@ async def _serve_stack(
         }
     await run_until_stopped(
         stop_on_signals(),
-        {**jobs, "engine": engine.run(), **background(telemetry)},
+        {
+            **jobs,
+            "engine": engine.run(),
+            **background(telemetry),
+            **({"notifications": center.run()} if center else {}),
+        },
         api_server(app, settings),
         start_simulator,
     )

@@ -30,6 +30,7 @@ from store import (
     SqliteAlertStore,
     SqliteAuthStore,
     SqliteDeadLetterStore,
+    SqliteNotificationStore,
     SqliteRegistryStore,
     SqliteTelemetryStore,
 )
@@ -144,6 +145,10 @@ class Stores:
     @functools.cached_property
     def auth(self) -> SqliteAuthStore:
         return self._closing.keep(SqliteAuthStore(self._settings.db_path))
+
+    @functools.cached_property
+    def notifications(self) -> SqliteNotificationStore:
+        return self._closing.keep(SqliteNotificationStore(self._settings.db_path))
 
     @functools.cached_property
     def registry_store(self) -> SqliteRegistryStore:

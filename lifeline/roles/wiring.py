@@ -7,11 +7,14 @@ imports ``lifeline.roles`` but the CLI.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
 from alerts.engine import AlertEngine, EngineOptions
+from alerts.notify.center import NotificationCenter, build_receivers
+from alerts.notify.config import load_notify_config
 from alerts.notify_mqtt import MqttNotifier
 from alerts.remote import alert_partition_key
 from alerts.rules import RuleSet, load_rules
@@ -29,6 +32,7 @@ from lifeline.core.ports import (
     Clock,
     FeedClock,
     Notifier,
+    NotifyView,
     TelemetryStore,
 )
 from lifeline.core.timeutil import SystemClock
@@ -37,12 +41,15 @@ from lifeline.roles.process import Closables
 from lifeline.roles.stores import Stores
 from lifeline.settings import Settings
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "background",
     "broker_address",
     "build_api",
     "ingest_config",
     "ingest_health",
+    "notification_center",
     "owned_by",
     "prepare_api_auth",
     "start_engine",
@@ -121,6 +128,7 @@ async def build_api(
     live: LiveFeed,
     rules: RuleSet | None = None,
     feeds: FeedClock | None = None,
+    notify: NotifyView | None = None,
 ) -> Any:
     """The API/dashboard app over ``stores`` (the FastAPI app of ``api.app``)."""
     return create_app(
@@ -141,6 +149,7 @@ async def build_api(
                 login_failures_per_minute=settings.login_failures_per_minute,
             ),
             registry_store=stores.registry_store,
+            notify=notify,
         )
     )
 
@@ -174,3 +183,30 @@ def owned_by(partitions: frozenset[int], total: int) -> Callable[[Alert], bool]:
         return partition_of(alert_partition_key(alert), total) in partitions
 
     return owns
+
+
+async def notification_center(
+    settings: Settings, stores: Stores, closing: Closables, rules: RuleSet
+) -> NotificationCenter | None:
+    """The notification centre of ``settings.notify_file`` (None without one); its file
+    and receivers are checked here, at start (ConfigError names the fault)."""
+    if settings.notify_file is None:
+        return None
+    config = load_notify_config(settings.notify_file)
+    receivers = build_receivers(config)
+    center = NotificationCenter(
+        config,
+        receivers,
+        stores.notifications,
+        stores.alerts,
+        await stores.registry(),
+        rules,
+        SystemClock(),
+        instance=settings.instance,
+    )
+    closing.add(center.close)
+    log.info(
+        "notifications_configured",
+        extra={"receivers": len(receivers), "routes": len(config.routes)},
+    )
+    return center

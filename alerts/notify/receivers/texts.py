@@ -27,6 +27,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from alerts.notify.base import Message
+from lifeline.core.labels import label
 
 __all__ = ["TEMPLATE_VARIABLES", "template_params", "truncate_utf8"]
 
@@ -53,10 +54,6 @@ _EVENT: Final[dict[str, dict[str, str]]] = {
         "digest": "several alarms",
         "test": "test",
     },
-}
-_LEVEL: Final[dict[str, dict[str, str]]] = {
-    "zh-CN": {"critical": "紧急", "major": "重要", "minor": "次要", "warning": "提示"},
-    "en": {"critical": "Critical", "major": "Major", "minor": "Minor", "warning": "Warning"},
 }
 _MORE: Final = {"zh-CN": "等{n}处", "en": " +{n} more"}
 
@@ -91,7 +88,7 @@ def template_params(message: Message, zone: ZoneInfo, max_len: int) -> dict[str,
         name = first.source_name or first.source_id
         params["source"] = _cut(name, max_len - len(suffix)) + suffix if suffix else name
         params["district"] = first.district or "-"
-        params["level"] = _LEVEL[lang].get(first.severity, first.severity)
+        params["level"] = label(f"severity.{first.severity}", lang)
         if first.value is not None:
             params["value"] = _number(first.value) + first.unit
         started = datetime.fromisoformat(first.starts_at.replace("Z", "+00:00"))
