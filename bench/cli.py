@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from bench.publisher import RatePlan
 from bench.report import format_result, write_json
 from bench.run import RunOptions, RunResult, run_load
 from bench.stack import Stack, StackOptions, Target
+from bench.webhook_sink import WebhookSink
 
 __all__ = ["main"]
 
@@ -73,6 +75,11 @@ def _bench_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the Lifeline processes (WORKDIR/*.prof)"
     )
+    parser.add_argument(
+        "--notify",
+        action="store_true",
+        help="also route critical alerts to a loopback webhook and report publish -> POST",
+    )
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -114,17 +121,24 @@ async def _bench(args: argparse.Namespace, workdir: Path) -> RunResult:
             raise SystemExit("--api needs --mqtt-url and --target-store")
         target = Target.external(args.api, args.mqtt_url, args.target_store)
         return await run_load(name, target, options)
-    stack_options = StackOptions(
-        workdir,
-        broker=args.broker,
-        store=args.store,
-        ingest_workers=args.ingest_workers,
-        meters=args.meters,
-        env=tuple(_setting(text) for text in args.set),
-        profile=args.profile,
-    )
-    with Stack(stack_options) as stack:
-        return await run_load(name, stack.target(), options, stack.pids)
+    env = [_setting(text) for text in args.set]
+    async with contextlib.AsyncExitStack() as exits:
+        sink = None
+        if args.notify:
+            sink = await exits.enter_async_context(WebhookSink().serving())
+            notify_file = await asyncio.to_thread(sink.notify_file, workdir)
+            env.append(("LIFELINE_NOTIFY_FILE", str(notify_file)))
+        stack_options = StackOptions(
+            workdir,
+            broker=args.broker,
+            store=args.store,
+            ingest_workers=args.ingest_workers,
+            meters=args.meters,
+            env=tuple(env),
+            profile=args.profile,
+        )
+        stack = exits.enter_context(Stack(stack_options))
+        return await run_load(name, stack.target(), options, stack.pids, notify=sink)
 
 
 def _setting(text: str) -> tuple[str, str]:

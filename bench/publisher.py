@@ -145,7 +145,7 @@ class RoutedPublisher:
     accounts: Accounts
     client_prefix: str
     window: int = 500
-    timeout_s: float = 15.0
+    timeout_s: float = 300.0  # a last resort: a lost connection fails in flight at once
     connections: dict[str, GatewayPublisher] = field(default_factory=dict)
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
@@ -223,7 +223,7 @@ class _Connections:
             return
         for c in range(job.connections):
             publisher = GatewayPublisher(
-                job.broker, client_id=f"{prefix}-{c}", max_inflight=job.window, timeout_s=15.0
+                job.broker, client_id=f"{prefix}-{c}", max_inflight=job.window
             )
             self._plain.append(await self._stack.enter_async_context(publisher))
 

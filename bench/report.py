@@ -56,6 +56,8 @@ def format_result(result: RunResult) -> str:
         ),
         ("alert latency ms p50/p95/p99/max", _lat(result.latency_ms)),
     ]
+    if result.notify_latency_ms:
+        rows.append(("publish -> webhook ms p50/p95/p99/max", _lat(result.notify_latency_ms)))
     if result.latency_in_fault_ms:
         rows.append(("  during the fault", _lat(result.latency_in_fault_ms)))
     backlog = result.backlog

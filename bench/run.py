@@ -25,12 +25,13 @@ from datetime import UTC, datetime
 import httpx
 import msgspec
 
-from bench.alarms import AlarmInjector, AlertWatcher
+from bench.alarms import AlarmInjector, AlertWatcher, percentiles
 from bench.load import DAY_MS, Kind, Mix, Tally, Traffic
 from bench.probes import Backlog, BacklogProbe, ProcessSampler, ProcessStats
 from bench.publisher import Accounts, PublisherPool, PublishJob, RatePlan, RoutedPublisher
 from bench.stack import Target
 from bench.store_probe import StoreProbe
+from bench.webhook_sink import WebhookSink
 from lifeline.core.registry import Registry
 from lifeline.core.timeutil import now_ms
 from lifeline.core.topics import gas_reading_topic, meter_reading_topic
@@ -77,6 +78,7 @@ class RunResult(msgspec.Struct, kw_only=True):
     alarms_lost: int
     alarms_duplicated: int
     latency_ms: dict[str, float]
+    notify_latency_ms: dict[str, float] = {}  # publish -> first webhook POST (--notify)
     latency_in_fault_ms: dict[str, float]
     processes: dict[str, ProcessStats]
     backlog: Backlog
@@ -198,6 +200,7 @@ async def run_load(
     options: RunOptions,
     pids: Callable[[], Mapping[str, int]] = dict,
     fault: Fault | None = None,
+    notify: WebhookSink | None = None,
 ) -> RunResult:
     """Run the load against ``target`` (see the module docstring)."""
     show = options.progress
@@ -329,6 +332,7 @@ async def run_load(
         alarms_lost=len(verdict.lost),
         alarms_duplicated=len(verdict.duplicated),
         latency_ms=verdict.latency_ms,
+        notify_latency_ms=percentiles(notify.latencies_ms(injector.sent)) if notify else {},
         latency_in_fault_ms=verdict.latency_in_window_ms,
         processes=sampler.stats,
         backlog=backlog.backlog,

@@ -40,6 +40,9 @@ class RecordingPublisher:
         self.messages.append((topic, payload))
 
 
+_WATCH_S = 1.0  # how often a publisher waiting for PUBACKs checks its connection
+
+
 class MqttPublisher:
     """Publishes with QoS 1 over one aiomqtt connection; use as ``async with``."""
 
@@ -49,7 +52,7 @@ class MqttPublisher:
         *,
         client_id: str | None = None,
         max_inflight: int = 200,
-        timeout_s: float = 10.0,
+        timeout_s: float = 300.0,
         max_backoff_s: float = 10.0,
         clean_session: bool = True,
     ) -> None:
@@ -102,11 +105,13 @@ class MqttPublisher:
         self._inflight[asyncio.ensure_future(coro)] = (topic, payload)
 
     async def _settle(self, when: str) -> None:
-        done, _ = await asyncio.wait(self._inflight, return_when=when)
+        done = await self._wait(when)
         failed = self._collect(done)
         if not failed:
             return
-        if self._inflight:  # the rest shares the broken connection: let it finish too
+        if self._inflight:  # the rest shares the broken connection: fail it too
+            for task in self._inflight:
+                task.cancel()
             rest, _ = await asyncio.wait(self._inflight)
             failed += self._collect(rest)
         log.warning("sim_publish_failed", extra={"messages": len(failed)})
@@ -115,6 +120,29 @@ class MqttPublisher:
         self.reconnects += 1
         for topic, payload in failed:
             self._start(topic, payload)
+
+    async def _wait(self, when: str) -> set[asyncio.Task[None]]:
+        """PUBACKs as they come, for as long as the connection lives.
+
+        A slow broker is waited for, never sent the same window again: the contract
+        acknowledges a message only once its records are durable, and re-sending a
+        whole window to a loaded broker on a timeout only loads it more (a resend storm
+        a loaded machine never recovers from). A lost connection fails what is in flight
+        at once (aiomqtt leaves those publishes waiting for their timeout, which is
+        only the last resort, ``timeout_s``)."""
+        while True:
+            done, _ = await asyncio.wait(self._inflight, timeout=_WATCH_S, return_when=when)
+            if done:
+                return done
+            if not self._connected():
+                for task in self._inflight:
+                    task.cancel()
+                done, _ = await asyncio.wait(self._inflight)
+                return done
+
+    def _connected(self) -> bool:
+        client = self._client
+        return client is not None and client._client.is_connected()
 
     def _collect(self, done: set[asyncio.Task[None]]) -> list[tuple[str, bytes]]:
         failed: list[tuple[str, bytes]] = []

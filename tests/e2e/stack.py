@@ -94,6 +94,7 @@ class Stack:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.kill()  # never leave a process behind a failed start
         raise TimeoutError(f"lifeline up not healthy after {timeout_s}s: {self.log_tail()}")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:

@@ -44,11 +44,12 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, quote
 
 import msgspec
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bench.webhook_sink import serve_loopback
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -128,30 +129,8 @@ class Vendor:
 @asynccontextmanager
 async def serving(vendor: Vendor) -> AsyncIterator[str]:
     """Serve ``vendor`` on a free loopback port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        vendor.app(),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.005)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve_loopback(vendor.app()) as base:
+        yield base
 
 
 def free_port() -> int:
