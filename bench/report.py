@@ -58,6 +58,7 @@ def format_result(result: RunResult) -> str:
     ]
     if result.notify_latency_ms:
         rows.append(("publish -> webhook ms p50/p95/p99/max", _lat(result.notify_latency_ms)))
+        rows.append(("  alarms with a webhook POST", f"{result.alarms_notified}"))
     if result.latency_in_fault_ms:
         rows.append(("  during the fault", _lat(result.latency_in_fault_ms)))
     backlog = result.backlog

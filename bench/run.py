@@ -79,6 +79,7 @@ class RunResult(msgspec.Struct, kw_only=True):
     alarms_duplicated: int
     latency_ms: dict[str, float]
     notify_latency_ms: dict[str, float] = {}  # publish -> first webhook POST (--notify)
+    alarms_notified: int = 0  # alarms whose webhook POST arrived (--notify)
     latency_in_fault_ms: dict[str, float]
     processes: dict[str, ProcessStats]
     backlog: Backlog
@@ -333,6 +334,7 @@ async def run_load(
         alarms_duplicated=len(verdict.duplicated),
         latency_ms=verdict.latency_ms,
         notify_latency_ms=percentiles(notify.latencies_ms(injector.sent)) if notify else {},
+        alarms_notified=len(notify.latencies_ms(injector.sent)) if notify else 0,
         latency_in_fault_ms=verdict.latency_in_window_ms,
         processes=sampler.stats,
         backlog=backlog.backlog,
