@@ -33,8 +33,9 @@ from alerts.notify.render import Audience, alert_facts, render
 from alerts.notify.roster import on_call
 from alerts.rules import RuleSet
 from lifeline.backoff import Backoff
-from lifeline.core.alert import Alert, AlertState, AuditEntry
+from lifeline.core.alert import Alert, AlertCategory, AlertState, AuditEntry, Severity
 from lifeline.core.errors import ConfigError
+from lifeline.core.ids import SourceKind
 from lifeline.core.notifications import Attempt, History, Item, ItemState, Planned
 from lifeline.core.payloads import AlertEvent
 from lifeline.core.ports import AlertStore, Clock
@@ -318,8 +319,19 @@ class NotificationCenter:
         receiver = self.receivers[name]
         now = self._clock.now_ms()
         item = Item(0, f"test:{name}:{now}", "test", name, now, ItemState.SENDING, now)
+        probe = Alert(  # receivers that need an alert (Alertmanager's) get a harmless one
+            source_id="LIFELINE-TEST",
+            source_kind=SourceKind.GAS_CHANNEL,
+            rule="notification_test",
+            severity=Severity.WARNING,
+            state=AlertState.ACTIVE_UNACKED,
+            message="test",
+            raised_at_ms=now,
+            updated_at_ms=now,
+            category=AlertCategory.INFO,
+        )
         try:
-            result = await receiver.send(self.message(item, receiver, []))
+            result = await receiver.send(self.message(item, receiver, [probe]))
             attempt = Attempt(0, now, name, True, result, None, "test")
         except SendError as error:
             attempt = Attempt(0, now, name, False, error.detail, None, "test", error.retryable)

@@ -94,6 +94,7 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "rule.meter_long_idle": "长期未用",
         "rule.meter_flow_no_break": "用气不间断",
         "rule.meter_night_micro_flow": "夜间微小流量",
+        "rule.notification_test": "通知测试",
     },
     "en": {
         "severity.critical": "Critical",
@@ -140,6 +141,7 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "rule.meter_long_idle": "Long idle",
         "rule.meter_flow_no_break": "Flow without a break",
         "rule.meter_night_micro_flow": "Night micro-flow",
+        "rule.notification_test": "Notification test",
     },
 }
 

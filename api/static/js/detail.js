@@ -2,7 +2,7 @@
 // chart with the rule set-points drawn on it, and the source's open alerts with the
 // operator actions (ack, shelve, out of service, close, assign), each with a note.
 
-import { act, el, fmtNumber, fmtTime, getJSON, openAlerts, t, toast } from "./common.js";
+import { act, el, fmtNumber, fmtTime, getJSON, isoMs, openAlerts, t, toast } from "./common.js";
 
 const KIND_PATH = { gas_channel: "channels", station: "stations", meter: "meters", enterprise: "enterprises" };
 const SEV_COLOR = { critical: "#ff3b3b", major: "#ff8a1f", minor: "#f2c230", warning: "#4fa3ff" };
@@ -252,6 +252,36 @@ export class DetailPanel {
       a.assigned_to ? el("span", { class: "badge" }, t("alert.assigned", { crew: a.assigned_to })) : null),
     el("div", { class: "small" }, a.message),
     el("div", { class: "actions" }, note),
-    el("div", { class: "actions" }, ack, minutes, shelve, oos, close, crew, assign));
+    el("div", { class: "actions" }, ack, minutes, shelve, oos, close, crew, assign),
+    this.notifications(a.id));
+  }
+
+  /** Who was told of the alert, when and with what result (loaded when opened). */
+  notifications(alertId) {
+    const list = el("div", { class: "notify-list small" });
+    const box = el("details", { class: "notify", dataset: { id: alertId } },
+      el("summary", { class: "small muted" }, t("notify.title")), list);
+    box.addEventListener("toggle", async () => {
+      if (!box.open) return;
+      try {
+        const history = await getJSON(`/alerts/${alertId}/notifications`);
+        const tried = new Map();
+        for (const attempt of history.attempts) tried.set(attempt.item_id, attempt);
+        const rows = history.items.filter((i) => i.state !== "grouped").map((item) => {
+          const attempt = tried.get(item.id);
+          const when = item.done_at || item.due_at;
+          return el("div", { class: `notify-item n-${item.state}` },
+            el("span", {}, t(`notify.kind.${item.kind}`)),
+            el("b", {}, item.receiver),
+            el("span", { class: "muted" }, t(`notify.state.${item.state}`)),
+            el("span", { class: "muted" }, fmtTime(isoMs(when))),
+            attempt && !attempt.ok ? el("span", { class: "muted" }, attempt.result) : null);
+        });
+        list.replaceChildren(...(rows.length ? rows : [el("div", { class: "muted" }, t("notify.empty"))]));
+      } catch (error) {
+        list.replaceChildren(el("div", { class: "muted" }, t("notify.empty")));
+      }
+    });
+    return box;
   }
 }
