@@ -26,7 +26,7 @@ from playwright.async_api import (
 
 from tests.browser.city import publish_many, quiet_city
 from tests.e2e.stack import Stack
-from tests.services import require_binary
+from tests.services import free_port, require_binary
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,9 +49,19 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def city(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Stack]:
     """A running ``lifeline up`` whose 525 channels and 1,500 stations have reported."""
-    # development mode: the embedded broker lets the test publisher in anonymously
+    # development mode: the embedded broker lets the test publisher in anonymously; the
+    # duty webhook is a port nobody listens on, so its notifications fail and retry
+    # (the drawer shows the history either way)
+    root = tmp_path_factory.mktemp("browser")
+    notify = root / "notify.yaml"
+    notify.write_text(
+        "receivers:\n"
+        f"  - {{name: duty, type: webhook, url: 'http://127.0.0.1:{free_port()}/hook'}}\n"
+        "routes:\n  - {match: {severity: [critical]}, notify: [duty]}\n"
+    )
     stack = Stack(
-        data_dir=tmp_path_factory.mktemp("browser") / "data", env={"LIFELINE_DEV_MODE": "1"}
+        data_dir=root / "data",
+        env={"LIFELINE_DEV_MODE": "1", "LIFELINE_NOTIFY_FILE": str(notify)},
     )
     stack.start()
     try:

@@ -72,6 +72,29 @@ async def test_gas_reading_turns_its_tile_red_and_lists_the_alert_live(
     assert browsing.errors == []
 
 
+async def test_the_drawer_shows_who_was_notified_and_how_it_went(
+    browsing: Browsing, city: Stack, api: httpx.AsyncClient
+) -> None:
+    await publish_many(city, [gas("GAS-0077", 70.0)])
+    alert = await _open_alert(api, "GAS-0077")
+
+    async def tried() -> bool | None:
+        got = (await api.get(f"/api/v1/alerts/{alert['id']}/notifications")).json()
+        return True if got["attempts"] else None
+
+    await eventually(tried, timeout_s=30.0)  # the duty webhook refused the connection
+    page = await browsing.page("/")
+    await page.click(f'.alert-row[data-id="{alert["id"]}"]')
+    box = page.locator(f'.detail-alert[data-id="{alert["id"]}"] details.notify')
+    await box.locator("summary").click()
+    item = box.locator(".notify-item").first
+    await item.wait_for(timeout=10_000)
+    text = await item.inner_text()
+    assert "告警通知" in text  # the kind, in Chinese
+    assert "duty" in text
+    assert browsing.errors == []
+
+
 async def test_ack_on_one_screen_changes_the_alert_on_another(
     browsing: Browsing, city: Stack, api: httpx.AsyncClient
 ) -> None:
