@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-__all__ = ["DEFAULT_LANG", "LANGS", "METRICS", "Metric", "label", "metric_text"]
+__all__ = ["DEFAULT_LANG", "LANGS", "METRICS", "Metric", "label", "metric_text", "tables"]
 
 DEFAULT_LANG: Final = "zh-CN"
 LANGS: Final = ("zh-CN", "en")
@@ -161,3 +161,17 @@ def metric_text(metric: str | None, value: float | None, lang: str = DEFAULT_LAN
         return f"{value:.4g}"
     text = f"{value:.{known.decimals}f}"
     return f"{text} {known.unit}" if known.unit else text
+
+
+def tables() -> dict[str, object]:
+    """Every label of both languages (metric names as ``metric.<id>``) and each metric's
+    unit and decimals: what the pages load (``GET /api/v1/labels``), so a name is
+    written once, here."""
+    out: dict[str, object] = {}
+    for lang in LANGS:
+        table = dict(_LABELS[lang])
+        for metric, known in METRICS.items():
+            table[f"metric.{metric}"] = known.zh if lang == DEFAULT_LANG else known.en
+        out[lang] = table
+    out["units"] = {m: {"unit": k.unit, "decimals": k.decimals} for m, k in METRICS.items()}
+    return out

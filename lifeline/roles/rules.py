@@ -22,9 +22,8 @@ from lifeline.roles.process import Closables, api_server, run_until_stopped, sto
 from lifeline.roles.stores import Stores
 from lifeline.roles.wiring import (
     broker_address,
-    notification_center,
     owned_by,
-    start_engine,
+    start_alerting,
 )
 from lifeline.settings import Settings
 
@@ -44,34 +43,30 @@ async def run_rules(settings: Settings) -> None:
         stores = Stores(settings, closing, writes_telemetry=False)
         registry = await stores.registry()
         publisher = AlertPublisher(address, client_id=f"lifeline-rules-{tag}-alerts")
-        rules = load_rules(settings.rules_file)
-        # every rules worker runs a centre: planning takes turns in the outbox's
-        # transactions and sending claims items, so each notification goes out once
-        center = await notification_center(settings, stores, closing, rules)
-        engine = await start_engine(
+        # every rules worker runs a notification centre: planning takes turns in the
+        # outbox's transactions and sending claims items, so each goes out once
+        alerting = await start_alerting(
             settings,
             stores,
             closing,
             publisher,
-            rules=rules,
-            notifiers=(center,) if center else (),
+            rules=load_rules(settings.rules_file),
             options=EngineOptions(
                 state_path=settings.data_dir / f"rule_state-{tag}.msgpack",
                 owns=owned_by(owned, settings.partitions),
                 owns_source=owned_sources(registry, owned, settings.partitions),
             ),
         )
-        service = RulesService(engine, address, partitions=owned, client_id=f"lifeline-rules-{tag}")
+        service = RulesService(
+            alerting.engine, address, partitions=owned, client_id=f"lifeline-rules-{tag}"
+        )
 
         def health() -> HealthReport:
             subscribed = service.ready.is_set()
-            report = {
+            return {
                 "rules": ComponentHealth(subscribed, f"partitions {settings.rules_partitions}"),
                 "alert_publisher": ComponentHealth(publisher.connected, ""),
-            }
-            if center is not None:
-                report["notifications"] = ComponentHealth(*center.health())
-            return report
+            } | alerting.health()
 
         ops = api_server(create_ops_app(health, "lifeline rules"), settings, settings.metrics_port)
         log.info("lifeline_rules", extra={"partitions": sorted(owned)})
@@ -79,10 +74,9 @@ async def run_rules(settings: Settings) -> None:
             stop_on_signals(),
             {
                 "alert-publisher": publisher.run(),
-                "engine": engine.run(),
+                **alerting.jobs(),
                 "rules": service.run(),
                 "registry": follow_registry(stores.registry_store, registry),
-                **({"notifications": center.run()} if center else {}),
             },
             ops,
         )

@@ -42,9 +42,8 @@ from lifeline.roles.wiring import (
     build_api,
     ingest_config,
     ingest_health,
-    notification_center,
     prepare_api_auth,
-    start_engine,
+    start_alerting,
     store_health,
 )
 from lifeline.settings import Settings
@@ -177,16 +176,16 @@ async def _serve_stack(
     broadcast = BroadcastNotifier()
     publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
     rules = load_rules(settings.rules_file)
-    center = await notification_center(settings, stores, closing, rules)
-    engine = await start_engine(
+    alerting = await start_alerting(
         settings,
         stores,
         closing,
         publisher,
         rules=rules,
         options=EngineOptions(state_path=settings.data_dir / "rule_state.msgpack"),
-        notifiers=(broadcast, *((center,) if center else ())),
+        notifiers=(broadcast,),
     )
+    engine = alerting.engine
     ingest = IngestService(
         ingest_config(settings, address, client_id=settings.mqtt_client_id),
         registry,
@@ -206,9 +205,7 @@ async def _serve_stack(
         if embedded is not None:
             up = embedded.started.is_set()
             report["broker"] = ComponentHealth(up, "amqtt, in process" if up else "starting")
-        if center is not None:
-            report["notifications"] = ComponentHealth(*center.health())
-        return report
+        return report | alerting.health()
 
     app = await build_api(
         settings,
@@ -219,7 +216,7 @@ async def _serve_stack(
         health=health,
         live=broadcast.subscribe,
         rules=rules,
-        notify=center,
+        notify=alerting.center,
     )
 
     async def start_simulator() -> None:
@@ -253,9 +250,8 @@ async def _serve_stack(
         stop_on_signals(),
         {
             **jobs,
-            "engine": engine.run(),
+            **alerting.jobs(),
             **background(telemetry),
-            **({"notifications": center.run()} if center else {}),
         },
         api_server(app, settings),
         start_simulator,

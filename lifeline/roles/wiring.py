@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from alerts.engine import AlertEngine, EngineOptions
@@ -44,6 +44,7 @@ from lifeline.settings import Settings
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "Alerting",
     "background",
     "broker_address",
     "build_api",
@@ -52,7 +53,7 @@ __all__ = [
     "notification_center",
     "owned_by",
     "prepare_api_auth",
-    "start_engine",
+    "start_alerting",
     "store_health",
 ]
 
@@ -94,7 +95,26 @@ def ingest_config(settings: Settings, address: BrokerAddress, **extra: Any) -> M
     )
 
 
-async def start_engine(
+@dataclass(frozen=True)
+class Alerting:
+    """The rule engine and, with a notify file, its notification centre."""
+
+    engine: AlertEngine
+    center: NotificationCenter | None
+
+    def jobs(self) -> dict[str, Coroutine[Any, Any, None]]:
+        jobs = {"engine": self.engine.run()}
+        if self.center is not None:
+            jobs["notifications"] = self.center.run()
+        return jobs
+
+    def health(self) -> dict[str, ComponentHealth]:
+        if self.center is None:
+            return {}
+        return {"notifications": ComponentHealth(*self.center.health())}
+
+
+async def start_alerting(
     settings: Settings,
     stores: Stores,
     closing: Closables,
@@ -103,19 +123,26 @@ async def start_engine(
     rules: RuleSet,
     options: EngineOptions,
     notifiers: tuple[Notifier, ...] = (),
-) -> AlertEngine:
-    """The rule engine, started (its state loaded) and stopped by ``closing``."""
+) -> Alerting:
+    """The rule engine, started (its state loaded) and stopped by ``closing``, and the
+    notification centre of ``settings.notify_file`` (checked here, at start), which the
+    engine wakes at every transition."""
+    center = await notification_center(settings, stores, closing, rules)
     engine = AlertEngine(
         rules,
         await stores.registry(),
         stores.alerts,
-        [MqttNotifier(publisher, settings.topic_prefix), *notifiers],
+        [
+            MqttNotifier(publisher, settings.topic_prefix),
+            *notifiers,
+            *((center,) if center is not None else ()),
+        ],
         SystemClock(),
         options,
     )
     await engine.start()
     closing.add(engine.stop)
-    return engine
+    return Alerting(engine, center)
 
 
 async def build_api(

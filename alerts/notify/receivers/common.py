@@ -13,7 +13,7 @@ import ssl
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Final, Generic, Literal, NamedTuple, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -32,8 +32,10 @@ __all__ = [
     "ReceiverType",
     "Settled",
     "check_http_url",
+    "check_robot_url",
     "mask_phone",
     "mask_url",
+    "open_robot_url",
     "open_secret",
     "tls_context",
 ]
@@ -214,3 +216,25 @@ def short(text: str, limit: int = 200) -> str:
 def as_str_dict(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object, else an empty dict."""
     return value if isinstance(value, dict) else {}
+
+
+def check_robot_url(url: Secret | None, token: Secret | None, base_url: str, param: str) -> None:
+    """A chat robot is addressed by its whole webhook URL (``url``, with ``?{param}=``) or
+    by its token alone (``token``, sent to ``base_url``): exactly one of them."""
+    if (url is None) == (token is None):
+        raise ValueError(f"give either url (with ?{param}=) or {param}")
+    check_http_url(base_url, "base_url")
+    if isinstance(url, str):
+        check_http_url(url)
+        if not parse_qs(urlsplit(url).query).get(param):
+            raise ValueError(f"url has no ?{param}= (copy the robot's whole webhook URL)")
+
+
+def open_robot_url(
+    config: ReceiverConfig, url: Secret | None, token: Secret | None, base_url: str, param: str
+) -> tuple[str, dict[str, str]]:
+    """The robot's URL and extra query parameters, secrets revealed (see ``check``)."""
+    if url is not None:
+        return open_secret(config, "url", url), {}
+    assert token is not None  # check_robot_url: exactly one
+    return base_url, {param: open_secret(config, param, token)}

@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Final
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import msgspec
@@ -28,9 +27,10 @@ from alerts.notify.receivers.common import (
     Phone,
     ReceiverConfig,
     ReceiverType,
-    check_http_url,
+    check_robot_url,
     mask_phone,
     mask_secret_or_url,
+    open_robot_url,
     open_secret,
     short,
 )
@@ -60,26 +60,16 @@ class DingtalkConfig(
 
     def check(self) -> None:
         super().check()
-        if (self.url is None) == (self.access_token is None):
-            raise ValueError("give either url (with ?access_token=) or access_token")
-        check_http_url(self.base_url, "base_url")
-        if isinstance(self.url, str):
-            check_http_url(self.url)
-            if not parse_qs(urlsplit(self.url).query).get("access_token"):
-                raise ValueError("url has no ?access_token= (copy the robot's webhook URL)")
+        check_robot_url(self.url, self.access_token, self.base_url, "access_token")
 
 
 class DingtalkReceiver(BaseReceiver[DingtalkConfig]):
     def __init__(self, config: DingtalkConfig, clock: Callable[[], float] = time.time) -> None:
         super().__init__(config)
         self._secret = open_secret(config, "secret", config.secret)
-        if config.url is not None:
-            self._url = open_secret(config, "url", config.url)
-            self._token: dict[str, str] = {}
-        else:
-            assert config.access_token is not None  # check(): exactly one
-            self._url = config.base_url
-            self._token = {"access_token": open_secret(config, "access_token", config.access_token)}
+        self._url, self._token = open_robot_url(
+            config, config.url, config.access_token, config.base_url, "access_token"
+        )
         self._clock = clock
         self._client = new_client(config.timeout_s)
 

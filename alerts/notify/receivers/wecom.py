@@ -14,7 +14,6 @@ either may be a secret reference.
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import msgspec
@@ -24,9 +23,9 @@ from alerts.notify.receivers.common import (
     BaseReceiver,
     ReceiverConfig,
     ReceiverType,
-    check_http_url,
+    check_robot_url,
     mask_secret_or_url,
-    open_secret,
+    open_robot_url,
     short,
 )
 from alerts.notify.receivers.http import json_object, new_client, raise_for_status, send
@@ -49,25 +48,15 @@ class WecomConfig(
 
     def check(self) -> None:
         super().check()
-        if (self.url is None) == (self.key is None):
-            raise ValueError("give either url (with ?key=) or key")
-        check_http_url(self.base_url, "base_url")
-        if isinstance(self.url, str):
-            check_http_url(self.url)
-            if not parse_qs(urlsplit(self.url).query).get("key"):
-                raise ValueError("url has no ?key= (copy the robot's whole webhook URL)")
+        check_robot_url(self.url, self.key, self.base_url, "key")
 
 
 class WecomReceiver(BaseReceiver[WecomConfig]):
     def __init__(self, config: WecomConfig) -> None:
         super().__init__(config)
-        if config.url is not None:
-            self._url = open_secret(config, "url", config.url)
-            self._params: dict[str, str] = {}
-        else:
-            assert config.key is not None  # check(): exactly one
-            self._url = config.base_url
-            self._params = {"key": open_secret(config, "key", config.key)}
+        self._url, self._params = open_robot_url(
+            config, config.url, config.key, config.base_url, "key"
+        )
         self._client = new_client(config.timeout_s)
 
     def settings(self) -> dict[str, object]:

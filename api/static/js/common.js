@@ -30,6 +30,21 @@ export function applyI18n(root = document) {
   }
 }
 
+/** Names of rules, severities, states, kinds and metrics, written once on the server
+ * (lifeline/core/labels.py): merged into the dictionary before the page renders. */
+export const UNITS = {};
+export async function loadLabels() {
+  try {
+    const response = await fetch("/api/v1/labels", { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const tables = await response.json();
+    for (const code of LANGS) Object.assign(DICT[code], tables[code] || {});
+    Object.assign(UNITS, tables.units || {});
+  } catch (error) {
+    console.warn("labels", error);
+  }
+}
+
 export function setLang(next) {
   lang = next;
   localStorage.setItem(LANG_KEY, next);

@@ -6,7 +6,7 @@
 // in one batch every 300 ms, the map redraws at most once a second.
 
 import {
-  SEVERITIES, applyI18n, clockText, el, getJSON, isoMs, lang, liveAlerts, openAlerts, requireLogin, setLang, t,
+  SEVERITIES, applyI18n, clockText, el, getJSON, isoMs, lang, liveAlerts, openAlerts, loadLabels, requireLogin, setLang, t,
 } from "./common.js";
 import { AlertList } from "./alert-list.js";
 import { beep, muted, setMuted } from "./beep.js";
@@ -203,6 +203,7 @@ function safe(load) {
 
 // ------------------------------------------------------------------ start
 async function start() {
+  await loadLabels();
   applyI18n();
   const account = await requireLogin();
   if (account.role === "crew") {

@@ -4,7 +4,7 @@
 // look at any crew with ?crew= (kept in localStorage).
 
 import {
-  CAUSES, act, applyI18n, el, fmtNumber, fmtTime, getJSON, lang, liveAlerts, openAlerts, requireLogin, setLang,
+  CAUSES, act, applyI18n, el, fmtNumber, fmtTime, getJSON, lang, liveAlerts, openAlerts, loadLabels, requireLogin, setLang,
   t, timeZone, toast,
 } from "./common.js";
 import { kindOf } from "./detail.js";
@@ -141,6 +141,7 @@ function setCrew(value) {
 }
 
 async function start() {
+  await loadLabels();
   applyI18n();
   const account = await requireLogin();
   if (account.role === "utility") {
