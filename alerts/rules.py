@@ -28,6 +28,7 @@ import msgspec
 import msgspec.yaml
 
 from alerts.machines import RULE_TYPES, RuleLike, rule_type_of
+from lifeline.config_files import decode_config, read_config
 from lifeline.core.errors import ConfigError
 from lifeline.core.ids import SourceKind
 
@@ -70,23 +71,12 @@ class RuleSet:
 def load_rules(path: Path | None = None) -> RuleSet:
     """Load and validate a rules file; ``None`` loads the shipped default rules."""
     path = DEFAULT_RULES_PATH if path is None else path
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"rules file {path}: cannot read ({exc.strerror})") from exc
-    return parse_rules(data, source=str(path))
+    return parse_rules(read_config(path, "rules file"), source=str(path))
 
 
 def parse_rules(data: bytes | str, source: str = "<rules>") -> RuleSet:
     """Validate rules from YAML text; raises :class:`ConfigError` with the path of the fault."""
-    try:
-        parsed = msgspec.yaml.decode(data, type=_RulesFile)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"rules file {source}: {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise ConfigError(f"rules file {source}: not valid YAML ({exc})") from exc
-    if parsed.version != 1:
-        raise ConfigError(f"rules file {source}: unsupported version {parsed.version}")
+    parsed = decode_config(data, _RulesFile, "rules file", source)
     seen: set[str] = set()
     for rule in parsed.rules:
         if rule.name in seen:

@@ -34,6 +34,7 @@ import msgspec
 import msgspec.yaml
 from msgspec import Meta
 
+from lifeline.config_files import decode_config, read_config
 from lifeline.core.alert import AlertCategory, Severity
 from lifeline.core.errors import ConfigError
 from lifeline.core.ids import SourceKind
@@ -180,22 +181,11 @@ class NotifyConfig(msgspec.Struct, frozen=True):
 
 
 def load_notify_config(path: Path) -> NotifyConfig:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"notify file {path}: cannot read ({exc.strerror})") from exc
-    return parse_notify_config(data, source=str(path))
+    return parse_notify_config(read_config(path, "notify file"), source=str(path))
 
 
 def parse_notify_config(data: bytes | str, source: str = "<notify>") -> NotifyConfig:
-    try:
-        parsed = msgspec.yaml.decode(data, type=_File)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"notify file {source}: {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise ConfigError(f"notify file {source}: not valid YAML ({exc})") from exc
-    if parsed.version != 1:
-        raise ConfigError(f"notify file {source}: unsupported version {parsed.version}")
+    parsed: _File = decode_config(data, _File, "notify file", source)
     try:
         _check(parsed)
     except ValueError as exc:
