@@ -169,52 +169,24 @@ def update(
         return new, Evaluation(False, value=verdict.observed)
     if score < rule.threshold and prev.message:  # holding in the deadband: keep what
         # raised it (the alert shows the anomaly, not the calm record that follows it)
-        new = AnomalyState(
-            ts_ms,
-            det_state,
-            True,
-            0,
-            0,
-            below,
-            below_since,
-            quiet_until,
-            prev.observed,
-            prev.bound,
-            prev.message,
+        observed, bound, message = prev.observed, prev.bound, prev.message
+    else:
+        observed, bound = verdict.observed, _bound(verdict)
+        message = rule.message.format(
+            source_id=source_id,
+            rule=rule.name,
+            metric=",".join(rule.inputs),
+            detector=rule.detector,
+            score=score,
+            observed=verdict.observed,
+            expected=expected_text(verdict),
+            reason=verdict.reason,
+            severity=rule.severity.value,
         )
-        evaluation = Evaluation(
-            True, rule.severity, value=prev.observed, threshold=prev.bound, message=prev.message
-        )
-        return new, evaluation
-    bound = _bound(verdict)
-    message = rule.message.format(
-        source_id=source_id,
-        rule=rule.name,
-        metric=",".join(rule.inputs),
-        detector=rule.detector,
-        score=score,
-        observed=verdict.observed,
-        expected=expected_text(verdict),
-        reason=verdict.reason,
-        severity=rule.severity.value,
-    )
     new = AnomalyState(
-        ts_ms,
-        det_state,
-        True,
-        0,
-        0,
-        below,
-        below_since,
-        quiet_until,
-        verdict.observed,
-        bound,
-        message,
+        ts_ms, det_state, True, 0, 0, below, below_since, quiet_until, observed, bound, message
     )
-    evaluation = Evaluation(
-        True, rule.severity, value=verdict.observed, threshold=bound, message=message
-    )
-    return new, evaluation
+    return new, Evaluation(True, rule.severity, value=observed, threshold=bound, message=message)
 
 
 def expected_text(verdict: Verdict) -> str:

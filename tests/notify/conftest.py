@@ -40,36 +40,31 @@ async def receiver_from(text: str) -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 async def alertmanager() -> AsyncIterator[AlertmanagerWebhook]:
-    async with serving(vendor := AlertmanagerWebhook(bearer_token="hook-token-1234")) as url:
-        vendor.base_url = url
+    async with serving(vendor := AlertmanagerWebhook(bearer_token="hook-token-1234")):
         yield vendor
 
 
 @pytest.fixture
 async def wecom_robot() -> AsyncIterator[WecomRobot]:
-    async with serving(vendor := WecomRobot()) as url:
-        vendor.base_url = url
+    async with serving(vendor := WecomRobot()):
         yield vendor
 
 
 @pytest.fixture
 async def dingtalk_robot() -> AsyncIterator[DingtalkRobot]:
-    async with serving(vendor := DingtalkRobot()) as url:
-        vendor.base_url = url
+    async with serving(vendor := DingtalkRobot()):
         yield vendor
 
 
 @pytest.fixture
 async def aliyun_api() -> AsyncIterator[AliyunApi]:
-    async with serving(vendor := AliyunApi()) as url:
-        vendor.base_url = url
+    async with serving(vendor := AliyunApi()):
         yield vendor
 
 
 @pytest.fixture
 async def tencent_api() -> AsyncIterator[TencentSmsApi]:
-    async with serving(vendor := TencentSmsApi()) as url:
-        vendor.base_url = url
+    async with serving(vendor := TencentSmsApi()):
         yield vendor
 
 

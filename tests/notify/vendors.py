@@ -128,8 +128,10 @@ class Vendor:
 
 @asynccontextmanager
 async def serving(vendor: Vendor) -> AsyncIterator[str]:
-    """Serve ``vendor`` on a free loopback port; yields its base URL."""
+    """Serve ``vendor`` on a free loopback port; yields its base URL (also set as
+    ``vendor.base_url``)."""
     async with serve_loopback(vendor.app()) as base:
+        vendor.base_url = base
         yield base
 
 
