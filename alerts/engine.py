@@ -86,6 +86,9 @@ class EngineOptions(msgspec.Struct, frozen=True):
     owns_source: Callable[[str], bool] | None = None
     """Scaled out: which registry sources this engine arms deadman rules for before their
     first record (None with ``owns`` set = none: their first record arms them)."""
+    suppressed: Callable[[str, int], str | None] | None = None
+    """Why a source's new alerts are suppressed at a wall-clock instant (a maintenance
+    window), or None: they are raised ``out_of_service``, audited, not notified."""
 
 
 class AlertEngine:
@@ -273,8 +276,9 @@ class AlertEngine:
                 district=self._registry.district_of(source),
                 enterprise_id=self._registry.enterprise_of(source),
                 utility_id=self._registry.owner_of(source),
+                suppressed=self._suppressed(source),
             )
-            await self._commit(key, new, entry, notify=True)
+            await self._commit(key, new, entry, notify=new.state not in _QUIET)
             self._metrics.raised.labels(step.rule.name, severity.value).inc()
             return
         updated, maybe_entry = lifecycle.update(
@@ -289,6 +293,10 @@ class AlertEngine:
             self.open.repeat(key, updated)
             return
         await self._commit(key, updated, maybe_entry, notify=updated.state not in _QUIET)
+
+    def _suppressed(self, source: str) -> str | None:
+        why = self._options.suppressed
+        return None if why is None else why(source, self._clock.now_ms())
 
     async def _commit(
         self, key: Key, alert: Alert, entry: AuditEntry, *, notify: bool, operator: bool = False

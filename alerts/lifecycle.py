@@ -100,14 +100,17 @@ def raise_alert(
     district: str | None = None,
     enterprise_id: str | None = None,
     utility_id: str | None = None,
+    suppressed: str | None = None,
 ) -> Transition:
-    """A new alert in ``active_unacked`` (``id`` 0 until stored)."""
+    """A new alert in ``active_unacked`` (``id`` 0 until stored); ``suppressed`` (why,
+    e.g. a maintenance window) raises it ``out_of_service`` instead: recorded and
+    audited, but nobody is alerted (ISA-18.2 "suppressed by design")."""
     alert = Alert(
         source_id=source_id,
         source_kind=source_kind,
         rule=rule,
         severity=severity,
-        state=AlertState.ACTIVE_UNACKED,
+        state=AlertState.ACTIVE_UNACKED if suppressed is None else AlertState.OUT_OF_SERVICE,
         message=message,
         raised_at_ms=ts_ms,
         updated_at_ms=ts_ms,
@@ -118,7 +121,8 @@ def raise_alert(
         enterprise_id=enterprise_id,
         utility_id=utility_id,
     )
-    return alert, _entry(None, alert, ts_ms, SYSTEM, "raise", message)
+    note = message if suppressed is None else f"{message} (suppressed: {suppressed})"
+    return alert, _entry(None, alert, ts_ms, SYSTEM, "raise", note)
 
 
 def update(

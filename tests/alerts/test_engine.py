@@ -8,8 +8,12 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from prometheus_client import CollectorRegistry
 
 from alerts.engine import AlertEngine, EngineOptions
+from alerts.metrics import AlertMetrics
+from alerts.notify_memory import BroadcastNotifier
+from alerts.rules import load_rules
 from lifeline.core.alert import (
     Alert,
     AlertAction,
@@ -25,7 +29,17 @@ from lifeline.core.ids import SourceKind
 from lifeline.core.payloads import AlertEvent
 from lifeline.core.registry import Enterprise, Registry, Station
 from store.sqlite_alerts import SqliteAlertStore
-from tests.alerts.conftest import MIN, T0, Harness, gas, gas_event, meter, station
+from tests.alerts.conftest import (
+    MIN,
+    T0,
+    FakeClock,
+    Harness,
+    gas,
+    gas_event,
+    make_registry,
+    meter,
+    station,
+)
 
 S = 1000
 AU = AlertState.ACTIVE_UNACKED
@@ -565,3 +579,33 @@ async def test_a_restart_counts_silence_from_the_restart_even_from_an_older_snap
         ("gas_offline", "GAS-0001", T0 + 15 * MIN),  # enterprise; heard: from their
         ("gas_offline", "GAS-0002", T0 + 15 * MIN),  # last record (the feed's clock)
     ]
+
+
+async def test_a_suppressed_source_raises_out_of_service_audited_and_unannounced(
+    tmp_path: Path,
+) -> None:
+    """A source in a maintenance window: its new alerts are recorded, not announced."""
+    store = SqliteAlertStore(tmp_path / "lifeline.db")
+    broadcast = BroadcastNotifier()
+    engine = AlertEngine(
+        load_rules(None),
+        make_registry(),
+        store,
+        [broadcast],
+        FakeClock(),
+        EngineOptions(suppressed=lambda s, _: "maintenance #7" if s == "GAS-0001" else None),
+        AlertMetrics.on(CollectorRegistry()),
+    )
+    await engine.start()
+    with broadcast.subscribe() as events:
+        await engine.accept([gas("GAS-0001", T0, 60.0), gas("GAS-0002", T0, 60.0)])
+        announced = [events._queue.get_nowait().source_id for _ in range(events._queue.qsize())]
+    states = {a.source_id: a.state for a in engine.open.alerts()}
+    assert states == {"GAS-0001": AlertState.OUT_OF_SERVICE, "GAS-0002": AlertState.ACTIVE_UNACKED}
+    assert announced == ["GAS-0002"]
+    [raised] = await store.audit(
+        next(a.id for a in engine.open.alerts() if a.source_id == "GAS-0001")
+    )
+    assert raised.note is not None
+    assert "maintenance #7" in raised.note
+    await store.close()
