@@ -20,6 +20,7 @@ import aiomqtt
 
 from lifeline.backoff import Backoff
 from lifeline.mqtt import BrokerAddress, parse_mqtt_url
+from lifeline.mqtt.liveness import POLL_S
 
 __all__ = ["BrokerAddress", "MqttPublisher", "Publisher", "RecordingPublisher", "parse_mqtt_url"]
 
@@ -38,9 +39,6 @@ class RecordingPublisher:
 
     async def publish(self, topic: str, payload: bytes) -> None:
         self.messages.append((topic, payload))
-
-
-_WATCH_S = 1.0  # how often a publisher waiting for PUBACKs checks its connection
 
 
 class MqttPublisher:
@@ -129,20 +127,16 @@ class MqttPublisher:
         whole window to a loaded broker on a timeout only loads it more (a resend storm
         a loaded machine never recovers from). A lost connection fails what is in flight
         at once (aiomqtt leaves those publishes waiting for their timeout, which is
-        only the last resort, ``timeout_s``)."""
+        only the last resort, ``timeout_s``; see ``lifeline.mqtt.liveness``)."""
         while True:
-            done, _ = await asyncio.wait(self._inflight, timeout=_WATCH_S, return_when=when)
+            done, _ = await asyncio.wait(self._inflight, timeout=POLL_S, return_when=when)
             if done:
                 return done
-            if not self._connected():
+            if self._client is None or not self._client._client.is_connected():
                 for task in self._inflight:
                     task.cancel()
                 done, _ = await asyncio.wait(self._inflight)
                 return done
-
-    def _connected(self) -> bool:
-        client = self._client
-        return client is not None and client._client.is_connected()
 
     def _collect(self, done: set[asyncio.Task[None]]) -> list[tuple[str, bytes]]:
         failed: list[tuple[str, bytes]] = []

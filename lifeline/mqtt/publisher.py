@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import aiomqtt
 
 from lifeline.backoff import Backoff
 from lifeline.mqtt.address import BrokerAddress
+from lifeline.mqtt.liveness import while_connected
 
 __all__ = ["AlertPublisher"]
 
@@ -62,7 +64,9 @@ class AlertPublisher:
                         if pending is None:
                             pending = await self._outbox.get()
                         topic, data, qos = pending
-                        await client.publish(topic, data, qos=qos)
+                        await while_connected(
+                            client, client.publish(topic, data, qos=qos, timeout=math.inf)
+                        )
                         pending = None
             except aiomqtt.MqttError as error:
                 self.connected = False
