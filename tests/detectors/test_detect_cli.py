@@ -38,7 +38,7 @@ def test_detect_scores_every_csv_with_both_separators(
     _write(data / "a.csv", ",", "timestamp", {"value": a})
     _write(data / "sub" / "b.csv", ";", "datetime", {"t1": b1, "t2": b2})
     config = tmp_path / "rules.yaml"
-    config.write_text("anomaly:\n  cooldown_h: 48\n")
+    config.write_text("anomaly:\n  cooldown_records: 576\n")
 
     assert main([str(data), str(results), "--config", str(config), "--quiet"]) == 0
     assert "points/s" in capsys.readouterr().out
