@@ -169,7 +169,7 @@ class _CombinedKernel:
         lo, hi = b.prediction - _SPAN * b.scale, b.prediction + _SPAN * b.scale
         reason = f"{_NAMES[top]}: {x:.4g} vs expected {lo:.4g}..{hi:.4g} (z={zs[top]:.1f})"
         if rt.a_drift > 0.0:
-            drift = likelihood.step(k.lik_drift, rt, math.log1p(b.z_drift))
+            drift = likelihood.step(k.lik_drift, rt, math.log1p(b.z_drift), rt.u_clip)
             if drift > decades:
                 decades = drift
                 reason = (
@@ -190,7 +190,7 @@ class _CombinedKernel:
         z = np.maximum(np.maximum(b.z_spike, b.z_shift), np.maximum(z_rate, u_stuck))
         decades = likelihood.batch(np.log1p(z), rt)
         if rt.a_drift > 0.0:
-            drift = likelihood.batch(np.log1p(b.z_drift), rt)
+            drift = likelihood.batch(np.log1p(b.z_drift), rt, rt.u_clip)
             decades = np.maximum(decades, drift) - _LOG2
         if cfg.range_margin <= 0.0:
             return decades

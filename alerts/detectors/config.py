@@ -9,6 +9,7 @@ weights.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,13 +35,13 @@ class AnomalyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     only the seasonal profile is indexed by clock time (hour of day, day of week).
     """
 
-    threshold: Unit = 0.55
+    threshold: Unit = 0.5
     cooldown_records: Annotated[int, Meta(ge=0)] = 288
     cooldown_break: Annotated[float, Meta(ge=1)] = 2.0
     learn_records: Annotated[int, Meta(ge=1)] = 150
     log_decades: Positive = 5.0
     component_log_decades: Positive = 10.0
-    level_half_life: Positive = 288.0
+    level_half_life: Positive = 96.0
     season_half_life: Positive = 36.0
     season_gain: Unit = 0.7
     season_min_records: Annotated[int, Meta(ge=1)] = 3
@@ -51,6 +52,7 @@ class AnomalyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     stuck_factor: Annotated[float, Meta(gt=1)] = 2.0
     likelihood_half_life: Positive = 2016.0
     likelihood_short: Positive = 2.0
+    likelihood_clip_z: Annotated[float, Meta(ge=0)] = 6.0
     range_margin: Annotated[float, Meta(ge=0)] = 0.1
     range_learn_records: Annotated[int, Meta(ge=2)] = 576
 
@@ -92,6 +94,7 @@ class Rates(msgspec.Struct, frozen=True):
     a_drift: float
     a_lik: float
     a_short: float
+    u_clip: float  # log1p(likelihood_clip_z); inf: no clip
 
     @classmethod
     def of(cls, cfg: AnomalyConfig) -> Rates:
@@ -104,4 +107,5 @@ class Rates(msgspec.Struct, frozen=True):
             a_drift=_alpha(cfg.drift_half_life) if cfg.drift_half_life > 0 else 0.0,
             a_lik=_alpha(cfg.likelihood_half_life),
             a_short=_alpha(cfg.likelihood_short),
+            u_clip=math.log1p(cfg.likelihood_clip_z) if cfg.likelihood_clip_z > 0 else math.inf,
         )
