@@ -40,6 +40,7 @@ from alerts.detectors.domain_station import (
     UnderHeatingCurve,
     UnderHeatingCurveConfig,
 )
+from alerts.detectors.multivariate import MultivariateConfig, MultivariateDetector
 
 __all__ = [
     "DETECTORS",
@@ -119,6 +120,8 @@ DETECTORS: Final[Mapping[str, DetectorSpec]] = {
     "under_heating_curve": _multi(UnderHeatingCurveConfig, UnderHeatingCurve),
     "burst": _multi(BurstConfig, Burst),
     "mahalanobis": _multi(MahalanobisConfig, StationMahalanobis),
+    # generic multivariate, calibrated on its own scores (alerts/detectors/multivariate.py)
+    "multivariate": _multi(MultivariateConfig, MultivariateDetector),
     # generic univariate detectors (alerts/detectors/components.py, tuned on NAB)
     "combined": _generic("combined_detector", "components.CombinedState"),
     "spike": _generic("spike_detector", "baseline.BaselineState"),

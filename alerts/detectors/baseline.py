@@ -3,7 +3,8 @@
 For each record (value ``x`` at ``ts``), using only earlier records:
 
 * level ``m``: debiased EWMA of ``x``;
-* hour profile ``h[hour]``: EWMA of ``x - m`` over earlier records of the same UTC hour;
+* hour profile ``h[hour]``: EWMA of ``x - m`` over earlier records of the same UTC hour
+  (its memory, ``season_half_life``, counts visits of the bin, not records);
   day profile ``d[dow]``: EWMA of ``x - m - h`` over the same weekday;
 * seasonal prediction ``m + h + d``; it is USED only once its mean absolute error is
   below ``season_gain`` x the plain level's (the series shows its own daily/weekly
@@ -13,6 +14,8 @@ For each record (value ``x`` at ``ts``), using only earlier records:
 
 Spike: ``z = |r| / s``. Level shift: the fast EWMA of ``r`` over ``s``, times the square
 root of that EWMA's effective sample size (a two-window test in exponential form).
+Drift: the same statistic with a longer memory (``drift_half_life`` records): a slow
+creep that never leaves the series' usual range still moves the mean of its residuals.
 :func:`step` (one record, mutating :class:`BaselineState`) and :func:`batch` (a whole
 series, vectorised) compute the same numbers.
 """
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 import msgspec
 import numpy as np
 
-from alerts.detectors.config import AnomalyConfig, Cadence
+from alerts.detectors.config import AnomalyConfig, Rates
 from alerts.detectors.ewma import Array, IntArray, ewm, ewm_prev
 
 __all__ = ["BaselineBatch", "BaselineParts", "BaselineState", "batch", "new_state", "step"]
@@ -54,6 +57,8 @@ class BaselineState(msgspec.Struct, array_like=True):
     sc_w: float = 0.0
     f_s: float = 0.0  # r (fast)
     f_w: float = 0.0
+    d_s: float = 0.0  # r (drift: a longer memory)
+    d_w: float = 0.0
     bins: bytearray = msgspec.field(default_factory=lambda: bytearray(31 * _BIN.size))
 
 
@@ -67,13 +72,14 @@ class BaselineParts:
     scale: float
     z_spike: float
     z_shift: float
+    z_drift: float
 
 
 def _shift_gain(a: float) -> float:
     return math.sqrt((2.0 - a) / (2.0 * a))
 
 
-def step(st: BaselineState, cad: Cadence, cfg: AnomalyConfig, ts: int, x: float) -> BaselineParts:
+def step(st: BaselineState, rt: Rates, cfg: AnomalyConfig, ts: int, x: float) -> BaselineParts:
     first = st.m_w == 0.0
     m = x if first else st.m_s / st.m_w
     r0 = x - m
@@ -81,7 +87,7 @@ def step(st: BaselineState, cad: Cadence, cfg: AnomalyConfig, ts: int, x: float)
     do = _DOW0 + (ts // DAY_MS + 4) % 7 * _BIN.size
     hs, hw, hn = _BIN.unpack_from(st.bins, ho)
     hp = hs / hw if hw > 0.0 else 0.0
-    ab = cad.a_bin
+    ab = rt.a_bin
     _BIN.pack_into(st.bins, ho, ab * r0 + (1.0 - ab) * hs, ab + (1.0 - ab) * hw, hn + 1.0)
     r1 = r0 - hp
     ds, dw, dn = _BIN.unpack_from(st.bins, do)
@@ -90,7 +96,7 @@ def step(st: BaselineState, cad: Cadence, cfg: AnomalyConfig, ts: int, x: float)
     pred_s = m + hp + dp
     ens = st.ens_s / st.ens_w if st.ens_w > 0.0 else math.inf
     es = st.es_s / st.es_w if st.es_w > 0.0 else math.inf
-    ae = cad.a_error
+    ae = rt.a_error
     st.ens_s = ae * abs(x - m) + (1.0 - ae) * st.ens_s
     st.ens_w = ae + (1.0 - ae) * st.ens_w
     st.es_s = ae * abs(x - pred_s) + (1.0 - ae) * st.es_s
@@ -98,10 +104,10 @@ def step(st: BaselineState, cad: Cadence, cfg: AnomalyConfig, ts: int, x: float)
     seasonal = es < cfg.season_gain * ens and hn >= cfg.season_min_records
     pred = pred_s if seasonal else m
     r = x - pred
-    al = cad.a_level
+    al = rt.a_level
     st.m_s = al * x + (1.0 - al) * st.m_s
     st.m_w = al + (1.0 - al) * st.m_w
-    asc = cad.a_scale
+    asc = rt.a_scale
     lvl = st.abs_s / st.abs_w if st.abs_w > 0.0 else 0.0
     floor = _FLOOR_REL * lvl + _FLOOR_ABS
     st.abs_s = asc * abs(x) + (1.0 - asc) * st.abs_s
@@ -109,11 +115,17 @@ def step(st: BaselineState, cad: Cadence, cfg: AnomalyConfig, ts: int, x: float)
     s = (st.sc_s / st.sc_w if st.sc_w > 0.0 else math.inf) + floor
     st.sc_s = asc * abs(r) + (1.0 - asc) * st.sc_s
     st.sc_w = asc + (1.0 - asc) * st.sc_w
-    af = cad.a_shift
+    af = rt.a_shift
     st.f_s = af * r + (1.0 - af) * st.f_s
     st.f_w = af + (1.0 - af) * st.f_w
     fast = st.f_s / st.f_w
-    return BaselineParts(pred, s, abs(r) / s, abs(fast) / s * _shift_gain(af))
+    ad = rt.a_drift
+    z_drift = 0.0
+    if ad > 0.0:
+        st.d_s = ad * r + (1.0 - ad) * st.d_s
+        st.d_w = ad + (1.0 - ad) * st.d_w
+        z_drift = abs(st.d_s / st.d_w) / s * _shift_gain(ad)
+    return BaselineParts(pred, s, abs(r) / s, abs(fast) / s * _shift_gain(af), z_drift)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +134,7 @@ class BaselineBatch:
     scale: Array
     z_spike: Array
     z_shift: Array
+    z_drift: Array
 
 
 def _bins_prev(v: Array, bins: IntArray, nbins: int, a: float) -> tuple[Array, Array]:
@@ -137,20 +150,24 @@ def _bins_prev(v: Array, bins: IntArray, nbins: int, a: float) -> tuple[Array, A
     return out, count
 
 
-def batch(ts: IntArray, x: Array, cad: Cadence, cfg: AnomalyConfig) -> BaselineBatch:
+def batch(ts: IntArray, x: Array, rt: Rates, cfg: AnomalyConfig) -> BaselineBatch:
     """:func:`step` over a whole series from a new state, vectorised."""
-    m = ewm_prev(x, cad.a_level, x[0] if len(x) else 0.0)
+    m = ewm_prev(x, rt.a_level, x[0] if len(x) else 0.0)
     r0 = x - m
-    hp, hn = _bins_prev(r0, (ts // HOUR_MS) % 24, 24, cad.a_bin)
+    hp, hn = _bins_prev(r0, (ts // HOUR_MS) % 24, 24, rt.a_bin)
     r1 = r0 - hp
-    dp, _ = _bins_prev(r1, (ts // DAY_MS + 4) % 7, 7, cad.a_bin)
+    dp, _ = _bins_prev(r1, (ts // DAY_MS + 4) % 7, 7, rt.a_bin)
     pred_s = m + hp + dp
-    ens = ewm_prev(np.abs(x - m), cad.a_error, math.inf)
-    es = ewm_prev(np.abs(x - pred_s), cad.a_error, math.inf)
+    ens = ewm_prev(np.abs(x - m), rt.a_error, math.inf)
+    es = ewm_prev(np.abs(x - pred_s), rt.a_error, math.inf)
     seasonal = (es < cfg.season_gain * ens) & (hn >= cfg.season_min_records)
     pred = np.where(seasonal, pred_s, m)
     r = x - pred
-    floor = _FLOOR_REL * ewm_prev(np.abs(x), cad.a_scale, 0.0) + _FLOOR_ABS
-    s = ewm_prev(np.abs(r), cad.a_scale, math.inf) + floor
-    fast = ewm(r, cad.a_shift)
-    return BaselineBatch(pred, s, np.abs(r) / s, np.abs(fast) / s * _shift_gain(cad.a_shift))
+    floor = _FLOOR_REL * ewm_prev(np.abs(x), rt.a_scale, 0.0) + _FLOOR_ABS
+    s = ewm_prev(np.abs(r), rt.a_scale, math.inf) + floor
+    fast = ewm(r, rt.a_shift)
+    z_shift = np.abs(fast) / s * _shift_gain(rt.a_shift)
+    z_drift = np.zeros(len(x))
+    if rt.a_drift > 0.0:
+        z_drift = np.abs(ewm(r, rt.a_drift)) / s * _shift_gain(rt.a_drift)
+    return BaselineBatch(pred, s, np.abs(r) / s, z_shift, z_drift)

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import erfc
 
 from alerts.detectors import baseline, extremes, flatline, likelihood, rate
-from alerts.detectors.config import AnomalyConfig, Cadence
+from alerts.detectors.config import AnomalyConfig, Rates
 from alerts.detectors.ewma import Array, IntArray
 from alerts.detectors.stream import Envelope, Surprise
 
@@ -59,15 +59,15 @@ class _BaselineKernel:
     def init(self) -> baseline.BaselineState:
         return baseline.new_state()
 
-    def step(self, k: baseline.BaselineState, cad: Cadence, ts: int, x: float) -> Surprise:
-        p = baseline.step(k, cad, self.cfg, ts, x)
+    def step(self, k: baseline.BaselineState, rt: Rates, ts: int, x: float) -> Surprise:
+        p = baseline.step(k, rt, self.cfg, ts, x)
         lo, hi = p.prediction - _SPAN * p.scale, p.prediction + _SPAN * p.scale
         if self.shift:
             return Surprise(_gauss_decades(p.z_shift), lo, hi, f"level shift z={p.z_shift:.1f}")
         return Surprise(p.z_spike / LN10, lo, hi, f"{x:.4g} vs expected {lo:.4g}..{hi:.4g}")
 
-    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
-        b = baseline.batch(ts, x, cad, self.cfg)
+    def batch(self, ts: IntArray, x: Array, rt: Rates) -> Array:
+        b = baseline.batch(ts, x, rt, self.cfg)
         return _gauss_decades_batch(b.z_shift) if self.shift else b.z_spike / LN10
 
 
@@ -75,16 +75,16 @@ class _RateKernel:
     def init(self) -> rate.RateState:
         return rate.RateState()
 
-    def step(self, k: rate.RateState, cad: Cadence, ts: int, x: float) -> Surprise:
+    def step(self, k: rate.RateState, rt: Rates, ts: int, x: float) -> Surprise:
         last = k.last
-        z, usual = rate.step(k, cad, x)
+        z, usual = rate.step(k, rt, x)
         lo = hi = None
         if not math.isnan(last) and math.isfinite(usual):
             lo, hi = last - _SPAN * usual, last + _SPAN * usual
         return Surprise(z / LN10, lo, hi, f"changed {x - last:.4g} (usual |step| {usual:.3g})")
 
-    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
-        return rate.batch(x, cad)[0] / LN10
+    def batch(self, ts: IntArray, x: Array, rt: Rates) -> Array:
+        return rate.batch(x, rt)[0] / LN10
 
 
 class _StuckKernel:
@@ -94,11 +94,11 @@ class _StuckKernel:
     def init(self) -> flatline.FlatlineState:
         return flatline.FlatlineState()
 
-    def step(self, k: flatline.FlatlineState, cad: Cadence, ts: int, x: float) -> Surprise:
+    def step(self, k: flatline.FlatlineState, rt: Rates, ts: int, x: float) -> Surprise:
         u, run = flatline.step(k, self.factor, x)
         return Surprise(u / LN10, None, None, f"{run} equal records (longest before {k.longest})")
 
-    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
+    def batch(self, ts: IntArray, x: Array, rt: Rates) -> Array:
         return flatline.batch(x, self.factor)[0] / LN10
 
 
@@ -119,14 +119,14 @@ class _RangeKernel:
     def init(self) -> extremes.RangeState:
         return extremes.RangeState()
 
-    def step(self, k: extremes.RangeState, cad: Cadence, ts: int, x: float) -> Surprise:
-        e, lo, hi = extremes.step(k, cad.range_learn_records, x)
+    def step(self, k: extremes.RangeState, rt: Rates, ts: int, x: float) -> Surprise:
+        e, lo, hi = extremes.step(k, self.cfg.range_learn_records, x)
         d = _range_decades(e, self.cfg, self.cfg.component_log_decades)
         low, high = (lo, hi) if math.isfinite(hi - lo) else (None, None)
         return Surprise(d, low, high, _range_reason(x, lo, hi) if e > 0.0 else "within range")
 
-    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
-        e = extremes.batch(x, cad.range_learn_records)
+    def batch(self, ts: IntArray, x: Array, rt: Rates) -> Array:
+        e = extremes.batch(x, self.cfg.range_learn_records)
         if self.cfg.range_margin <= 0.0:
             return np.zeros(len(x))
         return self.cfg.component_log_decades * e / (2.0 * self.cfg.range_margin)
@@ -138,14 +138,19 @@ class CombinedState(msgspec.Struct, array_like=True):
     stuck: flatline.FlatlineState = msgspec.field(default_factory=flatline.FlatlineState)
     lik: likelihood.LikelihoodState = msgspec.field(default_factory=likelihood.LikelihoodState)
     range: extremes.RangeState = msgspec.field(default_factory=extremes.RangeState)
+    lik_drift: likelihood.LikelihoodState = msgspec.field(
+        default_factory=likelihood.LikelihoodState
+    )
 
 
 _NAMES = ("spike", "level shift", "rate of change", "stuck")
+_LOG2 = math.log10(2.0)  # two likelihoods (fast, drift): Bonferroni
 
 
 class _CombinedKernel:
-    """``u = log1p(max(z_spike, z_shift, z_rate, stuck))`` judged by its own likelihood,
-    or a new extreme of the series (the larger of the two)."""
+    """The larger of: the likelihood of ``log1p(max(z_spike, z_shift, z_rate, stuck))``,
+    the likelihood of ``log1p(z_drift)`` (each against its own history, less log10 2 for
+    asking twice), and a new extreme of the series."""
 
     def __init__(self, cfg: AnomalyConfig) -> None:
         self.cfg = cfg
@@ -153,31 +158,44 @@ class _CombinedKernel:
     def init(self) -> CombinedState:
         return CombinedState()
 
-    def step(self, k: CombinedState, cad: Cadence, ts: int, x: float) -> Surprise:
-        b = baseline.step(k.base, cad, self.cfg, ts, x)
-        z_rate, _ = rate.step(k.rate, cad, x)
-        u_stuck, _ = flatline.step(k.stuck, self.cfg.stuck_factor, x)
+    def step(self, k: CombinedState, rt: Rates, ts: int, x: float) -> Surprise:
+        cfg = self.cfg
+        b = baseline.step(k.base, rt, cfg, ts, x)
+        z_rate, _ = rate.step(k.rate, rt, x)
+        u_stuck, _ = flatline.step(k.stuck, cfg.stuck_factor, x)
         zs = (b.z_spike, b.z_shift, z_rate, u_stuck)
         top = max(range(4), key=zs.__getitem__)
-        decades = likelihood.step(k.lik, cad, math.log1p(zs[top]))
-        e, r_lo, r_hi = extremes.step(k.range, cad.range_learn_records, x)
-        d_range = _range_decades(e, self.cfg, self.cfg.log_decades)
+        decades = likelihood.step(k.lik, rt, math.log1p(zs[top]))
         lo, hi = b.prediction - _SPAN * b.scale, b.prediction + _SPAN * b.scale
+        reason = f"{_NAMES[top]}: {x:.4g} vs expected {lo:.4g}..{hi:.4g} (z={zs[top]:.1f})"
+        if rt.a_drift > 0.0:
+            drift = likelihood.step(k.lik_drift, rt, math.log1p(b.z_drift), rt.u_clip)
+            if drift > decades:
+                decades = drift
+                reason = (
+                    f"drift: {x:.4g}, residual mean z={b.z_drift:.1f} (expected {lo:.4g}..{hi:.4g})"
+                )
+            decades -= _LOG2
+        e, r_lo, r_hi = extremes.step(k.range, cfg.range_learn_records, x)
+        d_range = _range_decades(e, cfg, cfg.log_decades)
         if d_range > decades:
             return Surprise(d_range, lo, hi, _range_reason(x, r_lo, r_hi))
-        reason = f"{_NAMES[top]}: {x:.4g} vs expected {lo:.4g}..{hi:.4g} (z={zs[top]:.1f})"
         return Surprise(decades, lo, hi, reason)
 
-    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array:
-        b = baseline.batch(ts, x, cad, self.cfg)
-        z_rate, _ = rate.batch(x, cad)
-        u_stuck, _ = flatline.batch(x, self.cfg.stuck_factor)
+    def batch(self, ts: IntArray, x: Array, rt: Rates) -> Array:
+        cfg = self.cfg
+        b = baseline.batch(ts, x, rt, cfg)
+        z_rate, _ = rate.batch(x, rt)
+        u_stuck, _ = flatline.batch(x, cfg.stuck_factor)
         z = np.maximum(np.maximum(b.z_spike, b.z_shift), np.maximum(z_rate, u_stuck))
-        decades = likelihood.batch(np.log1p(z), cad)
-        if self.cfg.range_margin <= 0.0:
+        decades = likelihood.batch(np.log1p(z), rt)
+        if rt.a_drift > 0.0:
+            drift = likelihood.batch(np.log1p(b.z_drift), rt, rt.u_clip)
+            decades = np.maximum(decades, drift) - _LOG2
+        if cfg.range_margin <= 0.0:
             return decades
-        e = extremes.batch(x, cad.range_learn_records)
-        return np.maximum(decades, self.cfg.log_decades * e / (2.0 * self.cfg.range_margin))
+        e = extremes.batch(x, cfg.range_learn_records)
+        return np.maximum(decades, cfg.log_decades * e / (2.0 * cfg.range_margin))
 
 
 CombinedDetector = Envelope[CombinedState]

@@ -3,12 +3,13 @@
 ``load_anomaly_config(path | None)`` reads the ``anomaly:`` section of
 ``alerts/default_rules.yaml`` and then, if given, the ``anomaly:`` section of ``path``
 over it (fields not given keep their default).
-Unknown fields are errors. :class:`Cadence` turns the hour-based settings into record
-counts for one series.
+Unknown fields are errors. :class:`Rates` turns the half-lives (in records) into EWMA
+weights.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,36 +19,42 @@ from msgspec import Meta
 
 from lifeline.core.errors import ConfigError
 
-__all__ = ["DEFAULTS_PATH", "AnomalyConfig", "Cadence", "load_anomaly_config"]
+__all__ = ["DEFAULTS_PATH", "AnomalyConfig", "Rates", "load_anomaly_config"]
 
 DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "default_rules.yaml"
 
 Positive = Annotated[float, Meta(gt=0)]
 Unit = Annotated[float, Meta(gt=0, le=1)]
-HOUR_MS = 3_600_000
 
 
 class AnomalyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Every knob of the generic detector (meanings: ``anomaly:`` in default_rules.yaml)."""
+    """Every knob of the generic detector (meanings: ``anomaly:`` in default_rules.yaml).
+
+    Memories, learning and cool-down are counted in RECORDS, never in hours, so one
+    configuration means the same at 1 s, 1 min or 5 min and a gap changes nothing;
+    only the seasonal profile is indexed by clock time (hour of day, day of week).
+    """
 
     threshold: Unit = 0.5
-    cooldown_h: Annotated[float, Meta(ge=0)] = 24.0
-    warmup_h: Annotated[float, Meta(ge=0)] = 24.0
-    cadence_records: Annotated[int, Meta(ge=1, le=64)] = 16
+    cooldown_records: Annotated[int, Meta(ge=0)] = 288
+    cooldown_break: Annotated[float, Meta(ge=1)] = 2.0
+    learn_records: Annotated[int, Meta(ge=1)] = 150
     log_decades: Positive = 5.0
     component_log_decades: Positive = 10.0
-    level_half_life_h: Positive = 24.0
-    season_half_life_days: Positive = 3.0
+    level_half_life: Positive = 96.0
+    season_half_life: Positive = 36.0
     season_gain: Unit = 0.7
     season_min_records: Annotated[int, Meta(ge=1)] = 3
-    error_half_life_h: Positive = 24.0
-    scale_half_life_h: Positive = 48.0
-    shift_half_life_h: Positive = 0.5
+    error_half_life: Positive = 288.0
+    scale_half_life: Positive = 576.0
+    shift_half_life: Positive = 6.0
+    drift_half_life: Annotated[float, Meta(ge=0)] = 48.0
     stuck_factor: Annotated[float, Meta(gt=1)] = 2.0
-    likelihood_half_life_h: Positive = 168.0
-    likelihood_short_records: Positive = 2.0
+    likelihood_half_life: Positive = 2016.0
+    likelihood_short: Positive = 2.0
+    likelihood_clip_z: Annotated[float, Meta(ge=0)] = 6.0
     range_margin: Annotated[float, Meta(ge=0)] = 0.1
-    range_learn_h: Annotated[float, Meta(ge=0)] = 48.0
+    range_learn_records: Annotated[int, Meta(ge=2)] = 576
 
 
 class _File(msgspec.Struct):
@@ -76,35 +83,29 @@ def _alpha(half_life_records: float) -> float:
     return float(1.0 - 0.5 ** (1.0 / max(1.0, half_life_records)))
 
 
-class Cadence(msgspec.Struct, frozen=True):
-    """The configuration in records of one series whose records are ``dt_ms`` apart."""
+class Rates(msgspec.Struct, frozen=True):
+    """The EWMA weights per record of a configuration (``a = 1 - 0.5 ** (1 / half-life)``)."""
 
-    dt_ms: float
     a_level: float
     a_bin: float
     a_error: float
     a_scale: float
     a_shift: float
+    a_drift: float
     a_lik: float
     a_short: float
-    warmup_records: int
-    range_learn_records: int
+    u_clip: float  # log1p(likelihood_clip_z); inf: no clip
 
     @classmethod
-    def of(cls, cfg: AnomalyConfig, dt_ms: float) -> Cadence:
-        def records(hours: float) -> float:
-            return hours * HOUR_MS / dt_ms
-
+    def of(cls, cfg: AnomalyConfig) -> Rates:
         return cls(
-            dt_ms=dt_ms,
-            a_level=_alpha(records(cfg.level_half_life_h)),
-            # an hour bin is visited ~records(1) times a day
-            a_bin=_alpha(cfg.season_half_life_days * max(1.0, records(1.0))),
-            a_error=_alpha(records(cfg.error_half_life_h)),
-            a_scale=_alpha(records(cfg.scale_half_life_h)),
-            a_shift=_alpha(records(cfg.shift_half_life_h)),
-            a_lik=_alpha(records(cfg.likelihood_half_life_h)),
-            a_short=_alpha(cfg.likelihood_short_records),
-            warmup_records=max(cfg.cadence_records + 1, round(records(cfg.warmup_h))),
-            range_learn_records=max(2, round(records(cfg.range_learn_h))),
+            a_level=_alpha(cfg.level_half_life),
+            a_bin=_alpha(cfg.season_half_life),  # per visit of the bin
+            a_error=_alpha(cfg.error_half_life),
+            a_scale=_alpha(cfg.scale_half_life),
+            a_shift=_alpha(cfg.shift_half_life),
+            a_drift=_alpha(cfg.drift_half_life) if cfg.drift_half_life > 0 else 0.0,
+            a_lik=_alpha(cfg.likelihood_half_life),
+            a_short=_alpha(cfg.likelihood_short),
+            u_clip=math.log1p(cfg.likelihood_clip_z) if cfg.likelihood_clip_z > 0 else math.inf,
         )

@@ -12,7 +12,7 @@ import math
 import msgspec
 import numpy as np
 
-from alerts.detectors.config import Cadence
+from alerts.detectors.config import Rates
 from alerts.detectors.ewma import Array, ewm_prev
 
 __all__ = ["RateState", "batch", "step"]
@@ -29,11 +29,11 @@ class RateState(msgspec.Struct, array_like=True):
     abs_w: float = 0.0
 
 
-def step(st: RateState, cad: Cadence, x: float) -> tuple[float, float]:
+def step(st: RateState, rt: Rates, x: float) -> tuple[float, float]:
     """``(z, expected |dx|)`` for one record; mutates ``st``."""
     dx = 0.0 if math.isnan(st.last) else x - st.last
     st.last = x
-    a = cad.a_scale
+    a = rt.a_scale
     lvl = st.abs_s / st.abs_w if st.abs_w > 0.0 else 0.0
     st.abs_s = a * abs(x) + (1.0 - a) * st.abs_s
     st.abs_w = a + (1.0 - a) * st.abs_w
@@ -43,8 +43,8 @@ def step(st: RateState, cad: Cadence, x: float) -> tuple[float, float]:
     return abs(dx) / sd, sd
 
 
-def batch(x: Array, cad: Cadence) -> tuple[Array, Array]:
+def batch(x: Array, rt: Rates) -> tuple[Array, Array]:
     dx = np.diff(x, prepend=x[:1]) if len(x) else np.zeros(0)
-    floor = _FLOOR_REL * ewm_prev(np.abs(x), cad.a_scale, 0.0) + _FLOOR_ABS
-    sd = ewm_prev(np.abs(dx), cad.a_scale, math.inf) + floor
+    floor = _FLOOR_REL * ewm_prev(np.abs(x), rt.a_scale, 0.0) + _FLOOR_ABS
+    sd = ewm_prev(np.abs(dx), rt.a_scale, math.inf) + floor
     return np.abs(dx) / sd, sd

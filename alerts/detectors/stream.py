@@ -1,16 +1,19 @@
-"""The envelope shared by every detector: cadence learning, warm-up, score, cool-down.
+"""The envelope shared by every detector: learning, score, alert once with a cool-down.
 
 A detector is an :class:`Envelope` around a *kernel* (the mathematics of one component
-or of the combination). The envelope
+or of the combination). Everything is counted in records (no cadence is assumed, so
+the same configuration works at 1 s, 1 min or 5 min, and a gap is just a longer step):
 
-1. buffers the first ``cadence_records + 1`` records, learns the series' cadence (median
-   interval) and replays them into a new kernel state (so half-lives given in hours
-   become record counts for this series, causally);
-2. turns the kernel's surprise (decades of improbability, ``-log10 p``) into
+1. the kernel learns from the first record on; its verdicts score 0 ("learning") for
+   the first ``learn_records`` records;
+2. the kernel's surprise (decades of improbability, ``-log10 p``) becomes
    ``score = min(1, surprise / log_decades)`` (``component_log_decades`` for a
-   component run alone), 0 during the first ``warmup_h``;
-3. alerts once, then suppresses (score 0) further crossings of ``threshold`` for
-   ``cooldown_h``.
+   component run alone);
+3. a score >= ``threshold`` alerts; further crossings within ``cooldown_records``
+   records score 0, unless their surprise is ``cooldown_break`` times the largest one
+   since the alert (a far stronger anomaly right after a weak one is a new alert: a
+   false alarm's cool-down must not swallow a real detection; an anomaly that builds
+   up record by record never doubles its own running peak, so it alerts once).
 
 ``update`` (streaming, per record) and ``scores`` (a whole series, vectorised) give the
 same scores.
@@ -19,8 +22,6 @@ same scores.
 from __future__ import annotations
 
 import functools
-import itertools
-import statistics
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -28,10 +29,10 @@ import msgspec
 import numpy as np
 
 from alerts.detectors.base import Verdict
-from alerts.detectors.config import HOUR_MS, AnomalyConfig, Cadence
+from alerts.detectors.config import AnomalyConfig, Rates
 from alerts.detectors.ewma import Array, IntArray
 
-__all__ = ["Envelope", "Kernel", "StreamState", "Surprise", "cadence_of"]
+__all__ = ["Envelope", "Kernel", "StreamState", "Surprise", "rates_of"]
 
 K = TypeVar("K")
 
@@ -47,29 +48,24 @@ class Surprise:
 class Kernel(Protocol[K]):
     def init(self) -> K: ...
 
-    def step(self, k: K, cad: Cadence, ts: int, x: float) -> Surprise: ...
+    def step(self, k: K, rt: Rates, ts: int, x: float) -> Surprise: ...
 
-    def batch(self, ts: IntArray, x: Array, cad: Cadence) -> Array: ...
+    def batch(self, ts: IntArray, x: Array, rt: Rates) -> Array: ...
 
 
 class StreamState(msgspec.Struct, Generic[K]):
     """Per-series state of an :class:`Envelope` (mutable, msgspec-serialisable)."""
 
-    n: int = 0
-    warm_ts: list[int] = msgspec.field(default_factory=list)
-    warm_x: list[float] = msgspec.field(default_factory=list)
-    dt_ms: float = 0.0
-    last_alert_ms: int | None = None
+    n: int = 0  # records seen
+    alert_n: int | None = None  # record number of the last alert
+    peak_decades: float = 0.0  # largest surprise since it (a break-through needs
+    # cooldown_break x this)
     kernel: K | None = None
 
 
-@functools.lru_cache(maxsize=1024)
-def cadence_of(cfg: AnomalyConfig, dt_ms: float) -> Cadence:
-    return Cadence.of(cfg, dt_ms)
-
-
-def _interval(ts: list[int]) -> float:
-    return max(1.0, float(statistics.median(b - a for a, b in itertools.pairwise(ts))))
+@functools.lru_cache(maxsize=64)
+def rates_of(cfg: AnomalyConfig) -> Rates:
+    return Rates.of(cfg)
 
 
 class Envelope(Generic[K]):
@@ -86,54 +82,50 @@ class Envelope(Generic[K]):
     def new_state(self) -> StreamState[K]:
         return StreamState()
 
+    def _cooling(self, n: int, decades: float, alert_n: int | None, peak: float) -> bool:
+        cfg = self.cfg
+        if alert_n is None or n - alert_n >= cfg.cooldown_records:
+            return False
+        return decades < cfg.cooldown_break * peak
+
     def update(
         self, state: StreamState[K], ts_ms: int, value: float
     ) -> tuple[StreamState[K], Verdict]:
         cfg = self.cfg
+        rt = rates_of(cfg)
         state.n += 1
         if state.kernel is None:
-            state.warm_ts.append(ts_ms)
-            state.warm_x.append(value)
-            if len(state.warm_ts) > cfg.cadence_records:
-                state.dt_ms = _interval(state.warm_ts)
-                cad = cadence_of(cfg, state.dt_ms)
-                k = self.kernel.init()
-                for t, v in zip(state.warm_ts, state.warm_x, strict=True):
-                    self.kernel.step(k, cad, t, v)
-                state.kernel = k
-                state.warm_ts, state.warm_x = [], []
-            return state, Verdict(0.0, value, reason="learning")
-        cad = cadence_of(cfg, state.dt_ms)
-        s = self.kernel.step(state.kernel, cad, ts_ms, value)
-        if state.n <= cad.warmup_records:
+            state.kernel = self.kernel.init()
+        s = self.kernel.step(state.kernel, rt, ts_ms, value)
+        if state.n <= cfg.learn_records:
             return state, Verdict(0.0, value, s.low, s.high, "learning")
         score = min(1.0, s.decades / self.log_decades)
         reason = s.reason
         if score >= cfg.threshold:
-            last = state.last_alert_ms
-            if last is not None and ts_ms - last < cfg.cooldown_h * HOUR_MS:
-                score, reason = 0.0, f"{reason} (suppressed: alerted {ts_ms - last} ms ago)"
+            if self._cooling(state.n, s.decades, state.alert_n, state.peak_decades):
+                ago = state.n - (state.alert_n or 0)
+                score, reason = 0.0, f"{reason} (suppressed: alerted {ago} records ago)"
+                state.peak_decades = max(state.peak_decades, s.decades)
             else:
-                state.last_alert_ms = ts_ms
+                state.alert_n, state.peak_decades = state.n, s.decades
         return state, Verdict(score, value, s.low, s.high, reason)
 
     def scores(self, ts: IntArray, x: Array) -> Array:
         """The scores ``update`` would give each record of a series from a new state."""
         cfg = self.cfg
-        n = len(x)
-        out = np.zeros(n)
-        if n <= cfg.cadence_records:
-            return out
-        cad = cadence_of(cfg, _interval([int(t) for t in ts[: cfg.cadence_records + 1]]))
-        surprise = self.kernel.batch(ts, x, cad)
+        if len(x) == 0:
+            return np.zeros(0)
+        surprise = self.kernel.batch(ts, x, rates_of(cfg))
         out = np.minimum(1.0, surprise / self.log_decades)
-        out[: cad.warmup_records] = 0.0
-        cool = cfg.cooldown_h * HOUR_MS
-        last: int | None = None
+        out[: cfg.learn_records] = 0.0
+        alert_n: int | None = None
+        peak = 0.0  # records below the threshold never raise it (their surprise is smaller)
         for i in np.flatnonzero(out >= cfg.threshold):
-            t = int(ts[i])
-            if last is not None and t - last < cool:
+            n = int(i) + 1
+            d = float(surprise[i])
+            if self._cooling(n, d, alert_n, peak):
                 out[i] = 0.0
+                peak = max(peak, d)
             else:
-                last = t
+                alert_n, peak = n, d
         return out

@@ -252,7 +252,7 @@ rules:
     kind: gas_channel
     detector: combined
     metric: lel_pct
-    params: {warmup_h: 0.5}
+    params: {learn_records: 30}
     message: "{source_id}: {reason}"
 """
     h = await harness_with(tmp_path, text)

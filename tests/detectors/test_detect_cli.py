@@ -38,7 +38,7 @@ def test_detect_scores_every_csv_with_both_separators(
     _write(data / "a.csv", ",", "timestamp", {"value": a})
     _write(data / "sub" / "b.csv", ";", "datetime", {"t1": b1, "t2": b2})
     config = tmp_path / "rules.yaml"
-    config.write_text("anomaly:\n  cooldown_h: 48\n")
+    config.write_text("anomaly:\n  cooldown_records: 576\n")
 
     assert main([str(data), str(results), "--config", str(config), "--quiet"]) == 0
     assert "points/s" in capsys.readouterr().out
@@ -66,3 +66,25 @@ def test_detect_reports_throughput(tmp_path: Path) -> None:
     assert stats.files == 1
     assert stats.points == DAY
     assert stats.points_per_s > 0
+
+
+def test_detect_multivariate_writes_timestamp_score_alert_per_row(tmp_path: Path) -> None:
+    from simulators.station_runs import faulty_run, write_runs
+
+    run = faulty_run(21, "pump")
+    assert run.fault_at is not None
+    write_runs(tmp_path / "data", [run])
+    (tmp_path / "data" / "truth.json").unlink()
+    assert main(["--multivariate", str(tmp_path / "data"), str(tmp_path / "out"), "--quiet"]) == 0
+    rows = _read(tmp_path / "out" / f"{run.name}.csv", ",")
+    assert list(rows[0]) == ["timestamp", "anomaly_score", "alert"]
+    assert [int(r["timestamp"]) for r in rows] == run.ts_ms
+    alert = [r["alert"] == "1" for r in rows]
+    assert not any(alert[: run.fault_at])
+    assert any(alert[run.fault_at : run.fault_at + 60])
+    assert all(0.0 <= float(r["anomaly_score"]) <= 1.0 for r in rows)
+
+
+def test_detect_multivariate_refuses_a_single_column(tmp_path: Path) -> None:
+    _write(tmp_path / "d" / "x.csv", ",", "timestamp", {"value": noise(DAY)})
+    assert main(["--multivariate", str(tmp_path / "d"), str(tmp_path / "r"), "--quiet"]) == 2
