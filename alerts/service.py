@@ -28,6 +28,7 @@ from lifeline.core.codec import decode_records
 from lifeline.core.errors import NotFoundError, TransitionError
 from lifeline.core.partitions import INTERNAL_PREFIX, action_topic, records_topic
 from lifeline.core.records import Record
+from lifeline.core.topics import Lane
 from lifeline.mqtt import BrokerAddress, ConsumerSession, ManualAckConsumer, SessionOptions
 
 __all__ = ["RulesService"]
@@ -56,24 +57,38 @@ class RulesService:
         self._prefix = prefix
         self._reorder_s = reorder_ms / 1000
         self.ready = asyncio.Event()
+        self._up: set[Lane] = set()
         self.records = 0
 
     async def run(self) -> None:
-        """Consume until cancelled (``lifeline.mqtt.consumer``: persistent session,
+        """Consume until cancelled (``lifeline.mqtt.consumer``: persistent sessions,
         manual acks, reconnect with backoff); a record is acknowledged only after the
-        engine has evaluated it and saved any alert change."""
-        topics = [records_topic(p, self._prefix) for p in self._partitions]
-        topics += [action_topic(p, self._prefix) for p in self._partitions]
+        engine has evaluated it and saved any alert change. One session per lane: gas
+        and station records and alert actions, and bulk meter records apart (a meter
+        backlog never delays an alarm)."""
+        await asyncio.gather(*(self._run_lane(lane) for lane in Lane))
+
+    async def _run_lane(self, lane: Lane) -> None:
+        topics = [records_topic(p, self._prefix, lane) for p in self._partitions]
+        client_id = self._client_id
+        if lane is Lane.ALARMS:
+            topics += [action_topic(p, self._prefix) for p in self._partitions]
+        else:
+            client_id += "-bulk"
         consumer = ManualAckConsumer(
             self._address,
-            SessionOptions(client_id=self._client_id, filters=topics),
-            name="rules",
-            on_state=self._connected,
+            SessionOptions(client_id=client_id, filters=topics),
+            name="rules" if lane is Lane.ALARMS else "rules_bulk",
+            on_state=lambda up: self._connected(lane, up),
         )
         await consumer.run(self._consume)
 
-    def _connected(self, up: bool) -> None:
+    def _connected(self, lane: Lane, up: bool) -> None:
         if up:
+            self._up.add(lane)
+        else:
+            self._up.discard(lane)
+        if len(self._up) == len(Lane):
             self.ready.set()
             log.info("rules_partitions", extra={"partitions": self._partitions})
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from lifeline.core.topics import inbound_filters
+from lifeline.core.topics import Lane, inbound_filters, lane_of
 
 __all__ = ["IngestUnavailableError", "LocalInbox", "LocalMessage"]
 
@@ -60,13 +60,18 @@ class LocalMessage:
 class LocalInbox:
     """Inbound messages from the in-process broker to the ingester (see module doc).
 
-    ``max_pending`` bounds the messages waiting to be collected into a batch; past it
-    :meth:`deliver` waits, holding the publisher's PUBACK (back-pressure).
+    Messages are queued by lane (``lifeline.core.topics.Lane``): a meter upload never
+    waits in front of a gas alarm. ``max_pending`` bounds the messages waiting in a lane
+    to be collected into a batch; past it :meth:`deliver` waits, holding the publisher's
+    PUBACK (back-pressure).
     """
 
     def __init__(self, prefix: str, max_pending: int = 20_000) -> None:
+        self._prefix = prefix
         self._filters = [f.split("/") for f in inbound_filters(prefix)]
-        self._queue: asyncio.Queue[LocalMessage] = asyncio.Queue(max_pending)
+        self._queues: dict[Lane, asyncio.Queue[LocalMessage]] = {
+            lane: asyncio.Queue(max_pending) for lane in Lane
+        }
         self._closed = False
 
     def accepts(self, topic: str) -> bool:
@@ -85,22 +90,25 @@ class LocalInbox:
             raise IngestUnavailableError("ingester not running")
         done = asyncio.get_running_loop().create_future() if qos > 0 else None
         message = LocalMessage(topic, payload, qos, publisher, done)
-        await self._queue.put(message)  # waits while the ingester is max_pending behind
+        queue = self._queues[lane_of(topic, self._prefix)]
+        await queue.put(message)  # waits while the lane is max_pending behind
         if self._closed:  # closed while this waited for room: nobody will take it
             self._fail_queued()
             message.fail()
         if done is not None:
             await done
 
-    async def get(self, wait_s: float | None) -> LocalMessage | None:
-        """The next message, or None after ``wait_s`` seconds (None: wait for ever)."""
+    async def get(self, wait_s: float | None, lane: Lane = Lane.ALARMS) -> LocalMessage | None:
+        """The next message of ``lane``, or None after ``wait_s`` seconds (None: wait for
+        ever)."""
+        queue = self._queues[lane]
         if wait_s is None:
-            return await self._queue.get()
+            return await queue.get()
         try:
             # not asyncio.wait_for: on 3.11 it can swallow a cancellation that arrives as
             # the item does, and then a stopping ingester keeps waiting here for ever
             async with asyncio.timeout(wait_s):
-                return await self._queue.get()
+                return await queue.get()
         except TimeoutError:
             return None
 
@@ -110,5 +118,6 @@ class LocalInbox:
         self._fail_queued()
 
     def _fail_queued(self) -> None:
-        while not self._queue.empty():
-            self._queue.get_nowait().fail()
+        for queue in self._queues.values():
+            while not queue.empty():
+                queue.get_nowait().fail()

@@ -20,8 +20,14 @@ import aiomqtt
 
 from lifeline.backoff import Backoff
 from lifeline.core.codec import encode_records
-from lifeline.core.partitions import INTERNAL_PREFIX, record_partition, records_topic
+from lifeline.core.partitions import (
+    INTERNAL_PREFIX,
+    record_lane,
+    record_partition,
+    records_topic,
+)
 from lifeline.core.records import Record
+from lifeline.core.topics import Lane
 from lifeline.mqtt import BrokerAddress
 
 __all__ = ["MqttRecordSink"]
@@ -51,12 +57,13 @@ class MqttRecordSink:
         self.published = 0
 
     async def accept(self, records: Sequence[Record]) -> None:
-        by_partition: dict[int, list[Record]] = defaultdict(list)
+        by_partition: dict[tuple[int, Lane], list[Record]] = defaultdict(list)
         for record in records:
-            by_partition[record_partition(record, self._partitions)].append(record)
+            key = (record_partition(record, self._partitions), record_lane(record))
+            by_partition[key].append(record)
         messages = [
-            (records_topic(p, self._prefix), encode_records(batch))
-            for p, batch in sorted(by_partition.items())
+            (records_topic(p, self._prefix, lane), encode_records(batch))
+            for (p, lane), batch in sorted(by_partition.items())
         ]
         backoff = Backoff(0.1, self._max_backoff_s)
         async with self._lock:

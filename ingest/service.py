@@ -1,8 +1,11 @@
-"""The ingester process: MQTT session, batching, acknowledgements, reconnection.
+"""The ingester process: MQTT sessions, batching, acknowledgements, reconnection.
 
-:class:`IngestService` keeps one persistent MQTT session (fixed client id; 3.1.1 with
-``clean_session=False``, or MQTT 5 with clean start off and a session expiry)
-subscribed at QoS 1 to every inbound topic. Messages are
+:class:`IngestService` keeps one persistent MQTT session per lane (fixed client ids;
+3.1.1 with ``clean_session=False``, or MQTT 5 with clean start off and a session expiry)
+subscribed at QoS 1 to the lane's inbound topics: ``Lane.ALARMS`` (gas readings and
+events, station telemetry) and ``Lane.BULK`` (meter uploads). The broker queues each
+session apart and each lane batches, stores and hands on by itself, so a meter backlog
+never holds a gas alarm back; the engine takes bulk records a chunk at a time. Messages are
 collected into batches (up to ``BatchConfig.max_records`` records or ``flush_ms`` after
 the first message), committed through :class:`ingest.pipeline.Pipeline` (consecutive
 batches overlap: one is written to the store while the one before goes through the rule
@@ -38,7 +41,7 @@ from lifeline.core.ports import Clock, DeadLetterStore, TelemetryStore
 from lifeline.core.records import Record
 from lifeline.core.registry import Registry
 from lifeline.core.timeutil import SystemClock
-from lifeline.core.topics import inbound_filters
+from lifeline.core.topics import Lane, inbound_filters
 from lifeline.mqtt import ConsumerSession, ManualAckConsumer, SessionOptions
 
 __all__ = ["IngestService"]
@@ -113,6 +116,7 @@ class IngestService:
             prefix=mqtt.prefix,
         )
         self.ready = asyncio.Event()
+        self._up: set[Lane] = set()
 
     @property
     def retrying(self) -> frozenset[str]:
@@ -124,17 +128,22 @@ class IngestService:
         self._pipeline.registry = registry
 
     async def run(self) -> None:
-        """Consume the broker subscription until cancelled (reconnecting with backoff:
-        ``lifeline.mqtt.consumer``). Each session acknowledges a message only once its
+        """Consume the broker subscriptions until cancelled, one persistent session per
+        lane (``Lane.ALARMS`` as ``client_id``, ``Lane.BULK`` as ``client_id-bulk``), so
+        the broker queues meter uploads apart from gas and station traffic and a bulk
+        backlog never delays an alarm. Each session acknowledges a message only once its
         records are durable and handed on; what is unacknowledged comes again."""
+        await asyncio.gather(*(self._run_lane(lane) for lane in Lane))
+
+    async def _run_lane(self, lane: Lane) -> None:
         mqtt = self._mqtt
-        filters = inbound_filters(mqtt.prefix)
+        filters = inbound_filters(mqtt.prefix, lane)
         if mqtt.shared_group:  # scaled out: the broker spreads messages over workers
             filters = [f"$share/{mqtt.shared_group}/{f}" for f in filters]
         consumer = ManualAckConsumer(
             mqtt.address(),
             SessionOptions(
-                client_id=mqtt.client_id,
+                client_id=mqtt.client_id if lane is Lane.ALARMS else f"{mqtt.client_id}-bulk",
                 filters=filters,
                 mqtt5=mqtt.mqtt5,
                 session_expiry_s=mqtt.session_expiry_s,
@@ -142,43 +151,52 @@ class IngestService:
                 # A batch publishes all its rejects at once (Pipeline.hand_on): no leak.
                 pending_calls_threshold=1000,
             ),
-            name="ingest",
+            name="ingest" if lane is Lane.ALARMS else "ingest_bulk",
             backoff=self._retry.backoff(),
-            on_state=self._connected,
+            on_state=lambda up: self._connected(lane, up),
         )
         await consumer.run(lambda session: self._consume(_MqttSource(self, session), session))
 
-    def _connected(self, up: bool) -> None:
+    def _connected(self, lane: Lane, up: bool) -> None:
         if up:
+            self._up.add(lane)
+        else:
+            self._up.discard(lane)
+        if len(self._up) == len(Lane):
             self.ready.set()
         else:
             self.ready.clear()
-        self._metrics.connected.set(1 if up else 0)
+        self._metrics.connected.set(1 if self.ready.is_set() else 0)
 
     async def serve_local(self, inbox: LocalInbox, rejects: RejectPublisher) -> None:
-        """Consume the embedded broker's in-process hand-off until cancelled.
+        """Consume the embedded broker's in-process hand-off until cancelled, one loop
+        per lane.
 
         No MQTT session: the broker calls ``inbox.deliver`` from the publisher's
         PUBLISH and sends the PUBACK once this loop acks the message (ingest/local.py).
         A bug in a batch fails its messages (their publishers get no PUBACK and resend)
         and the loop goes on.
         """
-        backoff = self._retry.backoff()
-        source = _LocalSource(self, inbox)
         self.ready.set()
         self._metrics.connected.set(1)
         try:
-            while True:
-                try:
-                    await self._consume(source, rejects)
-                except Exception:
-                    delay = backoff.next_delay()
-                    log.exception("ingest_local_failed", extra={"retry_in_s": round(delay, 3)})
-                    await asyncio.sleep(delay)
+            await asyncio.gather(
+                *(self._serve_local_lane(_LocalSource(self, inbox, lane), rejects) for lane in Lane)
+            )
         finally:
             inbox.close()
             self.ready.clear()
             self._metrics.connected.set(0)
+
+    async def _serve_local_lane(self, source: _LocalSource, rejects: RejectPublisher) -> None:
+        backoff = self._retry.backoff()
+        while True:
+            try:
+                await self._consume(source, rejects)
+            except Exception:
+                delay = backoff.next_delay()
+                log.exception("ingest_local_failed", extra={"retry_in_s": round(delay, 3)})
+                await asyncio.sleep(delay)
 
     async def _consume(self, source: _Source, publisher: RejectPublisher) -> None:
         """Collect, persist, hand on and ack batches, overlapping consecutive batches.
@@ -300,14 +318,15 @@ class _MqttSource:
 
 
 class _LocalSource:
-    """Messages handed over in-process by the embedded broker (ingest/local.py)."""
+    """Messages of one lane handed over in-process by the embedded broker."""
 
-    def __init__(self, service: IngestService, inbox: LocalInbox) -> None:
+    def __init__(self, service: IngestService, inbox: LocalInbox, lane: Lane) -> None:
         self._service = service
         self._inbox = inbox
+        self._lane = lane
 
     async def next(self, wait_s: float | None) -> _Pending | None:
-        message = await self._inbox.get(wait_s)
+        message = await self._inbox.get(wait_s, self._lane)
         if message is None:
             return None
         received = self._service.decode(

@@ -14,6 +14,7 @@ from typing import Final
 
 from lifeline.core.errors import ConfigError
 from lifeline.core.records import Record
+from lifeline.core.topics import Lane, RecordKind
 
 __all__ = [
     "DEFAULT_PARTITIONS",
@@ -22,6 +23,7 @@ __all__ = [
     "parse_partitions",
     "partition_key",
     "partition_of",
+    "record_lane",
     "record_partition",
     "records_topic",
     "reply_topic",
@@ -44,8 +46,15 @@ def record_partition(record: Record, partitions: int) -> int:
     return partition_of(partition_key(record.source_id, record.enterprise_id), partitions)
 
 
-def records_topic(partition: int, prefix: str = INTERNAL_PREFIX) -> str:
-    return f"{prefix}/records/{partition}"
+def records_topic(partition: int, prefix: str = INTERNAL_PREFIX, lane: Lane = Lane.ALARMS) -> str:
+    """Where the records of a partition go; bulk (meter) records travel apart, so a
+    rules worker takes gas and station records before a meter backlog (``Lane``)."""
+    name = "records" if lane is Lane.ALARMS else "records-bulk"
+    return f"{prefix}/{name}/{partition}"
+
+
+def record_lane(record: Record) -> Lane:
+    return Lane.BULK if record.kind is RecordKind.METER_READING else Lane.ALARMS
 
 
 def action_topic(partition: int, prefix: str = INTERNAL_PREFIX) -> str:

@@ -25,11 +25,13 @@ from lifeline.core.ids import is_valid_id
 __all__ = [
     "DEFAULT_PREFIX",
     "InboundTopic",
+    "Lane",
     "RecordKind",
     "alert_topic",
     "gas_event_topic",
     "gas_reading_topic",
     "inbound_filters",
+    "lane_of",
     "meter_reading_topic",
     "parse_inbound",
     "rejects_topic",
@@ -56,14 +58,28 @@ class InboundTopic(msgspec.Struct, frozen=True):
     enterprise_id: str | None = None
 
 
-def inbound_filters(prefix: str = DEFAULT_PREFIX) -> list[str]:
-    """MQTT subscription filters covering every inbound topic of the contract."""
-    return [
-        f"{prefix}/gas/+/reading",
-        f"{prefix}/gas/+/event",
-        f"{prefix}/meter/+/reading",
-        f"{prefix}/heat/+/+/telemetry",
-    ]
+class Lane(enum.StrEnum):
+    """Ingest lanes: alarm-bearing traffic never queues behind bulk uploads. Each lane
+    has its own broker session and queue, batches and store writes; records of one
+    series always travel in the same lane (the lane follows the record kind)."""
+
+    ALARMS = "alarms"  # gas readings and events, station telemetry
+    BULK = "bulk"  # smart-meter readings (head-ends upload days of intervals at night)
+
+
+def inbound_filters(prefix: str = DEFAULT_PREFIX, lane: Lane | None = None) -> list[str]:
+    """MQTT subscription filters covering every inbound topic of the contract (of one
+    ``lane``, or all)."""
+    alarms = [f"{prefix}/gas/+/reading", f"{prefix}/gas/+/event", f"{prefix}/heat/+/+/telemetry"]
+    bulk = [f"{prefix}/meter/+/reading"]
+    if lane is None:
+        return [*alarms[:2], *bulk, alarms[2]]
+    return alarms if lane is Lane.ALARMS else bulk
+
+
+def lane_of(topic: str, prefix: str = DEFAULT_PREFIX) -> Lane:
+    """The lane of an inbound topic (anything not a meter's is an alarm-bearing one)."""
+    return Lane.BULK if topic.startswith(f"{prefix}/meter/") else Lane.ALARMS
 
 
 def parse_inbound(topic: str, prefix: str = DEFAULT_PREFIX) -> InboundTopic:

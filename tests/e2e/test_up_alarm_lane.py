@@ -5,8 +5,10 @@
 them) and, in the middle of the flood, publishes ``lel_pct 60`` on one of its channels.
 The alert must be on the API while the flood is still being worked through: the meter
 backlog stays in its own lane (broker session or in-process queue, batches, store
-writes, engine chunks). The latency is printed (docs/benchmarks.md has it on a quiet
-machine); the bound asserted is a generous one a loaded machine cannot break.
+writes, engine chunks). Behind the flood the alarm would wait for about 380,000 meter
+readings (~20 s here); the latency is printed (docs/benchmarks.md has it on a quiet
+machine) and the bound asserted, 5 s, is one a loaded machine cannot break while a
+shared queue could not meet it.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ async def test_a_gas_alarm_overtakes_a_meter_flood(tmp_path: Path) -> None:
         meters = sorted(m.id for m in running.registry.meters.values() if m.owner == UTILITY)
         channel = owned_channels(running.registry, UTILITY)[0]
         day = now_ms() - 2 * 86_400_000
-        uploads = 1_500  # 144,000 readings: seconds of work for the stack
+        # 4 head-ends x 1,000 uploads in flight each: 384,000 readings queued ahead of
+        # anything that shares their lane (about 20 s of work on this machine)
+        uploads, parts = 4_000, 4
 
         async def flood(part: int) -> None:
             async with utility_client(
-                running, UTILITY, name=f"head-end-{part}", max_inflight=500
+                running, UTILITY, name=f"head-end-{part}", max_inflight=1000
             ) as client:
                 await asyncio.gather(
                     *(
@@ -56,17 +60,12 @@ async def test_a_gas_alarm_overtakes_a_meter_flood(tmp_path: Path) -> None:
                             qos=1,
                             timeout=600,
                         )
-                        for i in range(part, uploads, 3)
+                        for i in range(part, uploads, parts)
                     )
                 )
 
-        flooding = [asyncio.create_task(flood(part)) for part in range(3)]
+        flooding = [asyncio.create_task(flood(part)) for part in range(parts)]
         async with running.api() as api:
-
-            async def meters_stored() -> int:
-                found = await get_json(api, "/metrics")
-                return int(found) if isinstance(found, int) else 0
-
             await asyncio.sleep(2.0)  # the flood is under way
             async with utility_client(running, UTILITY, name="controller") as client:
                 sent = time.monotonic()
@@ -79,8 +78,10 @@ async def test_a_gas_alarm_overtakes_a_meter_flood(tmp_path: Path) -> None:
             await eventually(alert, timeout_s=30)
             took = time.monotonic() - sent
             still_flooding = sum(not task.done() for task in flooding)
-            print(f"\ngas alarm listed {took:.3f} s after publish; flood tasks running: "
-                  f"{still_flooding}")
+            print(
+                f"\ngas alarm listed {took:.3f} s after publish; flood tasks running: "
+                f"{still_flooding}"
+            )
         assert still_flooding > 0, "the flood drained first: the alarm waited behind it"
-        assert took < 10.0
+        assert took < 5.0  # behind the flood it took ~20 s; in its own lane well under 1 s
         await asyncio.gather(*flooding)
