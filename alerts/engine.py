@@ -36,7 +36,7 @@ import msgspec
 from alerts import lifecycle
 from alerts.durable import save_until_stored
 from alerts.event_time import EventTimes
-from alerts.machines import RULE_TYPES, MachineContext, Seen, Step, Ticking
+from alerts.machines import RULE_TYPES, Machine, MachineContext, Seen, Step, Ticking
 from alerts.metrics import AlertMetrics
 from alerts.open_alerts import Key, OpenAlerts
 from alerts.payload import alert_event
@@ -118,11 +118,15 @@ class AlertEngine:
             self.times,
             owns_source=self._options.owns_source,
             scaled_out=self._options.owns is not None,
+            is_open=self.open.has,
         )
         self._machines = [
             rule_type.machine([r for r in rules.rules if isinstance(r, rule_type.rule)], context)
             for rule_type in RULE_TYPES
         ]
+        self._machines_of: dict[SourceKind, list[Machine]] = {
+            kind: [m for m in self._machines if kind in m.kinds] for kind in SourceKind
+        }
         self._ticking = [m for m in self._machines if isinstance(m, Ticking)]
         self._last_snapshot_ms = self._last_flush_ms = 0
 
@@ -221,7 +225,7 @@ class AlertEngine:
     async def _evaluate(self, record: Record) -> None:
         kind = self._registry.kind_of(record.source_id) or _KIND_OF_RECORD[record.kind]
         seen = Seen(record, kind, dict(numeric_fields(record)))
-        for machine in self._machines:
+        for machine in self._machines_of[kind]:
             await self._apply_all(machine.observe(seen, self._states))
 
     # ------------------------------------------------------------------ applying

@@ -30,6 +30,9 @@ class OpenAlerts:
     def __contains__(self, key: Key) -> bool:
         return key in self._open
 
+    def has(self, source_id: str, rule: str) -> bool:
+        return (source_id, rule) in self._open
+
     def get(self, key: Key) -> Alert | None:
         return self._open.get(key)
 

@@ -25,7 +25,7 @@ import msgspec
 from msgspec import Meta
 
 from alerts.detectors.base import Verdict
-from alerts.detectors.domain_common import HOUR_MS, edge_score, local_hour
+from alerts.detectors.domain_common import HOUR_MS, edge_score
 
 __all__ = [
     "ContinuousFlow",
@@ -37,6 +37,7 @@ __all__ = [
     "night_ms",
 ]
 
+_DAY_MS = 24 * HOUR_MS
 Positive = Annotated[float, Meta(gt=0.0)]
 Hour = Annotated[float, Meta(ge=0.0, le=24.0)]
 
@@ -44,20 +45,21 @@ Hour = Annotated[float, Meta(ge=0.0, le=24.0)]
 def night_ms(
     begin_ms: int, end_ms: int, night_start_h: float, night_end_h: float, utc_offset_h: float
 ) -> int:
-    """Milliseconds of ``[begin_ms, end_ms)`` inside the local night window."""
+    """Milliseconds of ``[begin_ms, end_ms)`` inside the local night window (computed,
+    not sampled: the overlap with each day's window)."""
+    if end_ms <= begin_ms:
+        return 0
+    offset = int(utc_offset_h * HOUR_MS)
+    begin, end = begin_ms + offset, end_ms + offset  # local time, ms since a local midnight
+    start, stop = int(night_start_h * HOUR_MS), int(night_end_h * HOUR_MS)
+    windows = ((start, stop),) if start <= stop else ((0, stop), (start, _DAY_MS))
     total = 0
-    step = 5 * 60_000  # integrate in 5-min slices: intervals are 15 or 60 min
-    t = begin_ms
-    while t < end_ms:
-        nxt = min(end_ms, t + step)
-        hour = local_hour((t + nxt) // 2, utc_offset_h)
-        if night_start_h <= night_end_h:
-            inside = night_start_h <= hour < night_end_h
-        else:
-            inside = hour >= night_start_h or hour < night_end_h
-        if inside:
-            total += nxt - t
-        t = nxt
+    for day in range(begin // _DAY_MS, (end - 1) // _DAY_MS + 1):
+        midnight = day * _DAY_MS
+        for lo, hi in windows:
+            overlap = min(end, midnight + hi) - max(begin, midnight + lo)
+            if overlap > 0:
+                total += overlap
     return total
 
 

@@ -219,6 +219,10 @@ class AnomalyMachine:
             detector = build_detector(rule.detector, rule.inputs, rule.params)
             self._by_kind.setdefault(rule.kind, []).append((rule, detector))
 
+    @property
+    def kinds(self) -> frozenset[SourceKind]:
+        return frozenset(self._by_kind)
+
     def observe(self, seen: Seen, states: RuleStates) -> Iterator[Step]:
         for rule, detector in self._by_kind.get(seen.kind, ()):
             inputs: float | dict[str, float]

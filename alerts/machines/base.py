@@ -104,10 +104,18 @@ class MachineContext:
     times: EventTimes
     owns_source: Callable[[str], bool] | None = None
     scaled_out: bool = False
+    is_open: Callable[[str, str], bool] = lambda _source, _rule: False
+    """Whether an alert of (source, rule) is open: a machine with no state for a
+    series and nothing new to say may skip it unless there is an alert to reconcile."""
 
 
 class Machine(Protocol):
     """All rules of one type."""
+
+    @property
+    def kinds(self) -> frozenset[SourceKind]:
+        """The source kinds whose records it observes (the engine asks no other)."""
+        ...
 
     def observe(self, seen: Seen, states: RuleStates) -> Iterator[Step]:
         """Steps for one record, in order (a lazy iterator: see the module doc)."""

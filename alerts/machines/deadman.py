@@ -138,6 +138,13 @@ class DeadmanMachine:
         self._ordered = enterprise + [r for r in rules if r.kind is not SourceKind.ENTERPRISE]
         self._armed_for: tuple[object, ...] = ()
 
+    @property
+    def kinds(self) -> frozenset[SourceKind]:
+        kinds = set(self._by_kind)
+        if SourceKind.ENTERPRISE in kinds:
+            kinds.add(SourceKind.STATION)  # a station's record counts for its enterprise
+        return frozenset(kinds)
+
     def observe(self, seen_record: Seen, states: RuleStates) -> Iterator[Step]:
         source, ts = seen_record.source_id, seen_record.ts_ms
         targets: list[tuple[DeadmanRule, str, SourceKind]] = [

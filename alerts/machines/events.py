@@ -211,9 +211,14 @@ class EventMachine:
     """Every ``event`` rule: device events of a source kind -> one latched alert."""
 
     def __init__(self, rules: Sequence[EventRule], context: MachineContext) -> None:
+        self._is_open = context.is_open
         self._by_kind: dict[SourceKind, list[EventRule]] = {}
         for rule in rules:
             self._by_kind.setdefault(rule.kind, []).append(rule)
+
+    @property
+    def kinds(self) -> frozenset[SourceKind]:
+        return frozenset(self._by_kind)
 
     def observe(self, seen: Seen, states: RuleStates) -> Iterator[Step]:
         rules = self._by_kind.get(seen.kind)
@@ -224,10 +229,15 @@ class EventMachine:
             return
         types, value, detail = carried
         source, ts = seen.source_id, seen.ts_ms
+        tables = states.tables.get(TYPE.field, {})
         for rule in rules:
+            held = tables.get(rule.name)
+            state = None if held is None else held.get(source)
+            if not types and state is None and not self._is_open(source, rule.name):
+                continue  # a reading without flags and nothing held: nothing to say
             table = states.table(TYPE.field, rule.name)
             state, evaluation = update(
-                table.get(source), types, ts, rule.events, rule.name, source, value, detail
+                state, types, ts, rule.events, rule.name, source, value, detail
             )
             yield Step(rule, source, seen.kind, evaluation, ts, table, state)
 

@@ -100,6 +100,10 @@ class StuckMachine:
         for rule in rules:
             self._by_kind.setdefault(rule.kind, []).append(rule)
 
+    @property
+    def kinds(self) -> frozenset[SourceKind]:
+        return frozenset(self._by_kind)
+
     def observe(self, seen: Seen, states: RuleStates) -> Iterator[Step]:
         for rule in self._by_kind.get(seen.kind, ()):
             value = seen.metrics.get(rule.metric)

@@ -253,6 +253,10 @@ class ThresholdMachine:
         self._levels: dict[tuple[str, float, float], ThresholdRule] = {}
         """``levels_from_registry`` rules resolved, by (rule, low_pct, high_pct)."""
 
+    @property
+    def kinds(self) -> frozenset[SourceKind]:
+        return frozenset(self._by_kind)
+
     def observe(self, seen: Seen, states: RuleStates) -> Iterator[Step]:
         rules = self._by_kind.get(seen.kind)
         if not rules:

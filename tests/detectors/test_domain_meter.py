@@ -98,3 +98,27 @@ def test_night_use_above_the_band_or_unsteady_is_not_a_micro_leak() -> None:
     evening = [0.0] * 12
     assert max(run(MicroLeak(), hourly([*evening, 0.2, 0.3, 0.2, 0.25, 0.2]))) < 0.5
     assert max(run(MicroLeak(), hourly([*evening, 0.006, 0.045, 0.006, 0.045, 0.006]))) < 0.5
+
+
+def test_night_time_is_the_exact_overlap_with_each_days_window() -> None:
+    """The computed overlap equals a minute-by-minute count, across midnight and days."""
+    import random
+
+    from alerts.detectors.domain_common import local_hour
+    from alerts.detectors.domain_meter import night_ms
+
+    def counted(begin: int, end: int, start: float, stop: float) -> int:
+        total, t = 0, begin
+        while t < end:
+            hour = local_hour(t + 30_000, 8.0)
+            inside = start <= hour < stop if start <= stop else hour >= start or hour < stop
+            total += 60_000 if inside else 0
+            t += 60_000
+        return total
+
+    rng = random.Random(7)
+    for _ in range(300):
+        begin = rng.randrange(0, 10**12) // 60_000 * 60_000
+        end = begin + rng.choice([15, 60, 180, 1440, 2000]) * 60_000
+        start, stop = rng.choice([(0.0, 5.0), (23.0, 5.0), (22.0, 6.0)])
+        assert night_ms(begin, end, start, stop, 8.0) == counted(begin, end, start, stop)
