@@ -102,8 +102,18 @@ def run(
         for variant in variants:
             where = workdir / mix.value / variant.value
             with start(variant, where, meters=meters, node_red_dir=node_red_dir) as running:
-                results.append(asyncio.run(measure(running, traffic, options)))
+                result = asyncio.run(measure(running, traffic, options))
+            results.append(result)
+            if options.progress:
+                print(f"{mix}/{variant}: {_summary(result)}", file=sys.stderr)
     return results
+
+
+def _summary(r: VariantResult) -> str:
+    return (
+        f"{r.records_per_s:,.0f} rec/s, {r.messages_per_s:,.0f} msg/s, {r.us_per_record:.1f} µs"
+        f" CPU/record, stored {r.stored:,} of {r.records:,}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
