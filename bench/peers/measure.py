@@ -223,6 +223,8 @@ def _result(
         notes.append(f"machine saturated: {cpu.machine_busy_pct:.0f} % of {cpu.cores} cores busy")
     if lost:
         notes.append(f"{lost:,} records never counted in InfluxDB (stalled)")
+    if not running.alive():
+        notes.append(f"the consumer exited during the run:\n{running.log_tail(10)}")
     return VariantResult(
         mix=traffic.mix.value,
         variant=running.variant.value,

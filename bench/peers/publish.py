@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.synchronize
+import queue
 import time
 from dataclasses import dataclass
 from multiprocessing.sharedctypes import Synchronized
@@ -160,10 +161,18 @@ class PublisherPool:
 
     def results(self, timeout_s: float) -> list[WorkerReport]:
         """Every worker's report (blocking)."""
-        reports = []
+        reports: list[WorkerReport] = []
         deadline = time.monotonic() + timeout_s
-        for _ in self._processes:
-            raw = self._results.get(True, max(deadline - time.monotonic(), 0.1))
+        while len(reports) < len(self._processes):
+            try:
+                raw = self._results.get(True, 1.0)
+            except queue.Empty:
+                failed = [p.name for p in self._processes if p.exitcode not in (None, 0)]
+                if failed:
+                    raise RuntimeError(f"publisher failed: {', '.join(failed)}") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError("publishers did not finish") from None
+                continue
             reports.append(msgspec.msgpack.decode(raw, type=WorkerReport))
         for process in self._processes:
             process.join(10)

@@ -108,5 +108,4 @@ def test_floor_and_lifeline_store_every_published_record(tmp_path: Path) -> None
         assert result.stored == result.records, result
         assert result.lost == result.duplicated == 0
         assert result.sums_match
-        assert result.us_per_record > 0
-        assert result.cpu.seconds["consumer"] > 0
+        assert result.total_s >= result.publish_s > 0
