@@ -3,6 +3,7 @@
     lifeline bench [--rate 5000|max] [--duration 60s] [--broker mosquitto|embedded]
                    [--store sqlite|influx|influx://HOST:PORT/DB] [--ingest-workers N]
                    [--api URL --mqtt-url URL --target-store URL] [--json PATH]
+    lifeline bench --peers [--mix gateway,alarm,meter] [--json PATH]   (bench/peers)
     lifeline drill NAME|all [--short] [--json PATH]
 
 Exit status 0 when nothing was lost or duplicated (and, for drills, the drill's own
@@ -81,6 +82,12 @@ def _bench_parser() -> argparse.ArgumentParser:
         help="also route critical alerts to a loopback webhook and report publish -> POST",
     )
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="instead: Lifeline side by side with Node-RED and a bare paho subscriber"
+        " (lifeline bench --peers --help)",
+    )
     return parser
 
 
@@ -153,6 +160,10 @@ def _workdir(given: Path | None) -> Path:
 
 
 def bench_main(argv: Sequence[str]) -> int:
+    if "--peers" in argv:
+        from bench.peers.cli import main as peers_main  # its own options
+
+        return peers_main([a for a in argv if a != "--peers"])
     args = _bench_parser().parse_args(argv)
     workdir = _workdir(args.workdir)
     result = asyncio.run(_bench(args, workdir))

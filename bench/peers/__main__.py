@@ -1,0 +1,7 @@
+"""``python -m bench.peers``: the same as ``lifeline bench --peers``."""
+
+import sys
+
+from bench.peers.cli import main
+
+sys.exit(main())
