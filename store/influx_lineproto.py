@@ -11,7 +11,7 @@ line break (which no escaping can carry) are left out rather than mangled.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from lifeline.core.ids import is_valid_id
@@ -30,11 +30,13 @@ from store.influx_schema import (
 from store.presence import BatchPresence
 
 __all__ = [
+    "encode_points",
     "encode_records",
     "escape_key",
     "escape_measurement",
     "escape_string_field",
     "format_float",
+    "presence_lines",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,10 +71,24 @@ def format_float(value: float) -> str:
 
 
 def encode_records(records: Sequence[Record], registry: Registry | None = None) -> list[str]:
-    """Line protocol for ``records``: one data point per record with numeric content,
-    one event point per record with device events, and per written source (and the
-    enterprise of a station) one ``seen`` point at its newest ts in this batch and one
-    ``presence`` point per PRESENCE_SLOT_MS slot it sent in.
+    """Line protocol for ``records``: their data and event points (:func:`encode_points`)
+    and every presence point the batch gives (:func:`presence_lines`)."""
+    lines, presence = encode_points(records, registry)
+    return lines + presence_lines(presence.newest, presence.slots)
+
+
+def presence_lines(newest: Mapping[str, int], slots: Iterable[tuple[str, int]]) -> list[str]:
+    """One ``seen`` point per source at its newest ts, one ``presence`` point per slot."""
+    lines = [f"{SEEN},source_id={escape_key(who)} n=1i {ts}" for who, ts in newest.items()]
+    lines += [f"{PRESENCE},source_id={escape_key(who)} n=1i {slot}" for who, slot in slots]
+    return lines
+
+
+def encode_points(
+    records: Sequence[Record], registry: Registry | None = None
+) -> tuple[list[str], BatchPresence]:
+    """One data point per record with numeric content and one event point per record
+    with device events; and what the batch says about presence (``store.presence``).
 
     Raises ``ValueError`` for a source id that breaks the contract's id pattern.
     """
@@ -99,13 +115,7 @@ def encode_records(records: Sequence[Record], registry: Registry | None = None) 
             )
             lines.append(f"{EVENT},source_id={escape_key(source)} {body} {ts}")
         presence.add(record)
-    lines.extend(
-        f"{SEEN},source_id={escape_key(who)} n=1i {ts}" for who, ts in presence.newest.items()
-    )
-    lines.extend(
-        f"{PRESENCE},source_id={escape_key(who)} n=1i {slot}" for who, slot in presence.slots
-    )
-    return lines
+    return lines, presence
 
 
 def _field_prefix(name: str) -> str:

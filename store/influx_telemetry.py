@@ -28,7 +28,7 @@ from lifeline.core.records import Bucket, DeviceEvent, Point, Record
 from lifeline.core.registry import Registry
 from store.influx_batcher import LineBatcher
 from store.influx_http import InfluxHttp, Series
-from store.influx_lineproto import encode_records
+from store.influx_lineproto import encode_points, presence_lines
 from store.influx_query import (
     count_statement,
     coverage_statement,
@@ -40,6 +40,7 @@ from store.influx_query import (
     quote_ident,
 )
 from store.influx_schema import MEASUREMENTS_OF_METRIC, decode_detail
+from store.presence import WrittenMarks
 
 __all__ = ["InfluxTelemetryStore"]
 
@@ -87,6 +88,7 @@ class InfluxTelemetryStore:
             client=client,
         )
         self._batcher = LineBatcher(self._http.write, batch_size, flush_interval_s)
+        self._marks = WrittenMarks()
         self._queries = asyncio.Semaphore(_PARALLEL_QUERIES)
 
     @property
@@ -107,13 +109,18 @@ class InfluxTelemetryStore:
         await self._http.ping()
 
     async def write(self, records: Sequence[Record]) -> None:
+        """Data and event points of ``records``, and the presence points this process
+        has not written yet (``store.presence.WrittenMarks``: each presence slot once,
+        a ``seen`` point at most every minute per source)."""
         if not records:
             return
         if len(records) > _ENCODE_IN_THREAD:
-            lines = await asyncio.to_thread(encode_records, records, self.registry)
+            lines, presence = await asyncio.to_thread(encode_points, records, self.registry)
         else:
-            lines = encode_records(records, self.registry)
-        await self._batcher.write(lines)
+            lines, presence = encode_points(records, self.registry)
+        newest, slots = self._marks.unwritten(presence)
+        await self._batcher.write(lines + presence_lines(newest, slots))
+        self._marks.written(newest, slots)
 
     async def history(
         self, source_id: str, metric: str, start_ms: int, end_ms: int, step_ms: int

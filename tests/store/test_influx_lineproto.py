@@ -57,8 +57,13 @@ def test_seen_keeps_only_the_newest_ts_per_source_of_a_batch() -> None:
         f"seen,source_id=HEAT-001-S01 n=1i {T0 + 9}",
         f"seen,source_id=HEAT-001-S02 n=1i {T0 + 5}",
     ]
-    presence = [line for line in lines if line.startswith("presence,")]
-    assert len(presence) == 4  # one slot each, the enterprise counted once
+    presence = sorted(line for line in lines if line.startswith("presence,"))
+    slot = T0 - T0 % PRESENCE_SLOT_MS
+    # on-line rates are reported for channels and enterprises: their slots alone
+    assert presence == [
+        f"presence,source_id=GAS-1 n=1i {slot}",
+        f"presence,source_id=HEAT-001 n=1i {slot}",
+    ]
     assert lines[0].startswith("station,enterprise_id=HEAT-001,source_id=HEAT-001-S01 ")
 
 
@@ -113,3 +118,29 @@ def test_shared_metric_names_map_to_both_measurements() -> None:
     assert MEASUREMENTS_OF_METRIC["lel_pct"] == ("gas",)
     assert MEASUREMENTS_OF_METRIC["valve_code"] == ("meter",)
     assert MEASUREMENTS_OF_METRIC["pump_running"] == ("station",)
+
+
+def test_written_marks_write_each_slot_once_and_seen_at_most_every_minute() -> None:
+    from store.presence import BatchPresence, WrittenMarks
+
+    marks = WrittenMarks(capacity=2, seen_every_ms=60_000)
+
+    def batch(*records: object) -> BatchPresence:
+        presence = BatchPresence()
+        for record in records:
+            presence.add(record)  # type: ignore[arg-type]
+        return presence
+
+    first = batch(gas("GAS-1", T0, 1.0))
+    newest, slots = marks.unwritten(first)
+    assert (newest, len(slots)) == ({"GAS-1": T0}, 1)
+    assert marks.unwritten(first) == (newest, slots)  # nothing marked before a write
+    marks.written(newest, slots)
+    assert marks.unwritten(batch(gas("GAS-1", T0 + 30_000, 1.0))) == ({}, set())
+    later = batch(gas("GAS-1", T0 + 60_000, 1.0), gas("GAS-1", T0 + PRESENCE_SLOT_MS, 1.0))
+    newest, slots = marks.unwritten(later)
+    assert newest == {"GAS-1": T0 + PRESENCE_SLOT_MS}
+    assert {slot for _, slot in slots} == {T0 - T0 % PRESENCE_SLOT_MS + PRESENCE_SLOT_MS}
+    marks.written(newest, slots)
+    marks.written({"GAS-2": T0, "GAS-3": T0}, set())  # capacity 2: GAS-1 is forgotten
+    assert marks.unwritten(batch(gas("GAS-1", T0 + 1, 1.0)))[0] == {"GAS-1": T0 + 1}
