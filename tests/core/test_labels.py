@@ -32,3 +32,14 @@ def test_values_carry_their_unit_and_decimals() -> None:
     assert metric_text("secondary_supply_pressure_mpa", 0.25) == "0.25 MPa"
     assert metric_text("unknown_metric", 1.23456) == "1.235"
     assert metric_text("lel_pct", None) == "—"
+
+
+def test_every_seeded_district_and_site_type_has_a_name_in_both_languages() -> None:
+    from lifeline.core.labels import tables
+    from lifeline.seed import DISTRICTS, SITE_TYPES
+
+    for lang in LANGS:
+        table = tables()[lang]
+        assert isinstance(table, dict)
+        assert {f"district.{d}" for d in DISTRICTS} <= table.keys()
+        assert {f"site.{s}" for s in SITE_TYPES} <= table.keys()
