@@ -137,20 +137,24 @@ async def test_every_screen_speaks_its_language_and_the_map_is_qingdao(
     await page.evaluate("window.__sameDocument = true")
     if lang == "en":
         await page.click("#lang")
-        await page.wait_for_function("document.documentElement.lang === 'en'")
+        await page.wait_for_function("() => document.documentElement.lang === 'en'")
     await page.wait_for_selector(f'.alert-row[data-source="{STATION}"]', timeout=10_000)
-    await asyncio.sleep(0.5)  # the map's first clustering after the lists arrived
+    sources = len(REGISTRY.channels) + len(REGISTRY.enterprises)
+    await page.wait_for_function(
+        f"() => document.getElementById('map').dataset.points === '{sources}'"
+    )
 
     # the map: Qingdao's ten districts, every channel and enterprise on it, 36° N aspect
     shown = await page.evaluate(_MAP)
     assert shown["map"] == "青岛"
     assert set(shown["features"]) == QINGDAO
-    assert shown["points"] == len(REGISTRY.channels) + len(REGISTRY.enterprises)
+    assert shown["points"] == sources
     assert shown["clusters"] > 0, "dense normal sources are clustered at the city zoom"
     assert shown["ratio"] == pytest.approx(math.cos(math.radians(36.3)), rel=0.02)
     names = {"zh-CN": "市南", "en": "Shinan"}[lang]
     assert names in shown["labels"]
     assert len(shown["labels"]) == 10
+    await page.screenshot(path=f"/tmp/wall-{lang}.png")
     await _screen_is_clean(page, lang, "wall")
 
     # the alert texts are built in the page, with the metric's name, unit and decimals

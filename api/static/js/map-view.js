@@ -124,7 +124,7 @@ export class MapView {
       tooltip: { trigger: "item", confine: true, formatter: (p) => this.tooltip(p) },
       geo: {
         map: CITY_MAP, roam: true, aspectScale: ASPECT, scaleLimit: { min: 0.8, max: 40 },
-        top: 16, bottom: 16, left: 16, right: 16, zoom: 1,
+        layoutCenter: ["50%", "50%"], layoutSize: "96%", zoom: 1, // keeps the aspect
         label: { show: false }, emphasis: { label: { show: false }, itemStyle: { areaColor: "#17304f" } },
         itemStyle: { areaColor: AREA.normal, borderColor: "#3b5f8f", borderWidth: 1 },
         select: { disabled: true }, tooltip: { show: false },
