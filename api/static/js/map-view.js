@@ -6,7 +6,7 @@
 // once a second whatever the number of state changes, and once a frame while roaming.
 
 import { districtName, el, t } from "./common.js";
-import { CITY_MAP, cluster, districtsOf, labelOffset } from "./map-cluster.js";
+import { CITY_MAP, cluster, districtsOf, isUrban, labelOffset } from "./map-cluster.js";
 
 const RIPPLES = 12;
 const REDRAW_MS = 1500;
@@ -180,10 +180,11 @@ export class MapView {
         { id: "alarms", type: "effectScatter", coordinateSystem: "geo", z: 5, data: rippling.map(point),
           rippleEffect: { scale: 3 } },
         { id: "districts", type: "scatter", coordinateSystem: "geo", z: 6, silent: true, symbolSize: 0,
-          data: this.districts.map((d) => ({ value: d.cp, name: districtName(d.district) })),
+          data: this.districts.map((d) => ({ value: d.cp, name: districtName(d.district),
+            labelLine: { show: isUrban(d.district) } })),
           label: { show: true, formatter: "{b}", color: "#d5e3f7", fontSize: 13, fontWeight: "bold",
             textBorderColor: "#070d18", textBorderWidth: 3 },
-          labelLine: { show: true, lineStyle: { color: "#7f90ab", width: 1 } },
+          labelLine: { lineStyle: { color: "#7f90ab", width: 1 } },
           labelLayout: (params) => {
             const [dx, dy] = labelOffset(this.districts[params.dataIndex]?.district, zoom);
             return { dx, dy, hideOverlap: true };
