@@ -8,7 +8,8 @@ import pytest
 from alerts.rules import load_rules
 from lifeline.core.alert import AlertState, Severity
 from lifeline.core.ids import SourceKind
-from lifeline.core.labels import LANGS, METRICS, label, metric_text
+from lifeline.core.labels import LANGS, METRICS, label, metric_text, tables
+from lifeline.seed import DISTRICTS, SITE_TYPES
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -35,9 +36,6 @@ def test_values_carry_their_unit_and_decimals() -> None:
 
 
 def test_every_seeded_district_and_site_type_has_a_name_in_both_languages() -> None:
-    from lifeline.core.labels import tables
-    from lifeline.seed import DISTRICTS, SITE_TYPES
-
     for lang in LANGS:
         table = tables()[lang]
         assert isinstance(table, dict)

@@ -217,7 +217,7 @@ export class DetailPanel {
     const maxLine = Math.max(0, ...lines.map((l) => l.yAxis));
     this.chart.setOption({
       animation: false,
-      grid: { left: 44, right: 40, top: 16, bottom: 28 },
+      grid: { left: 48, right: 72, top: 24, bottom: 28 },
       tooltip: { trigger: "axis", valueFormatter: (v) => metricValue(metric, v) },
       title: data.length ? undefined : { text: t("detail.no_data"), left: "center", top: "middle",
         textStyle: { color: "#56627a", fontSize: 13 } },
