@@ -69,6 +69,24 @@ _SCREEN_TEXT = """() => {
   return out.join('\\n');
 }"""
 
+# The district names as drawn: their screen rectangles (null: not drawn, e.g. hidden on
+# overlap), from the label elements ECharts laid out.
+_LABEL_RECTS = """() => {
+  const chart = echarts.getInstanceByDom(document.getElementById('map'));
+  const series = chart.getModel().getSeries().find((s) => s.id === 'districts');
+  const data = series.getData();
+  const rects = [];
+  for (let i = 0; i < data.count(); i++) {
+    const item = data.getItemGraphicEl(i); // a symbol group: its path carries the label
+    const label = (item?.childAt ? item.childAt(0) : item)?.getTextContent();
+    if (!label || label.ignore || label.invisible) { rects.push(null); continue; }
+    const r = label.getBoundingRect().clone();
+    r.applyTransform(label.getComputedTransform());
+    rects.push([r.x, r.y, r.width, r.height]);
+  }
+  return rects;
+}"""
+
 _MAP = """() => {
   const dom = document.getElementById('map');
   const chart = echarts.getInstanceByDom(dom);
@@ -154,7 +172,12 @@ async def test_every_screen_speaks_its_language_and_the_map_is_qingdao(
     names = {"zh-CN": "市南", "en": "Shinan"}[lang]
     assert names in shown["labels"]
     assert len(shown["labels"]) == 10
-    await page.screenshot(path=f"/tmp/wall-{lang}.png")
+    rects = await page.evaluate(_LABEL_RECTS)
+    hidden = [name for name, rect in zip(shown["labels"], rects, strict=True) if rect is None]
+    assert hidden == [], "every district is named"
+    for i, (x, y, w, h) in enumerate(rects):
+        for x2, y2, w2, h2 in rects[i + 1 :]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "names overlap"
     await _screen_is_clean(page, lang, "wall")
 
     # the alert texts are built in the page, with the metric's name, unit and decimals

@@ -7,7 +7,9 @@ export const CITY_MAP = "青岛"; // registered by vendor/qingdao.js (echarts-ch
 // Label offsets in pixels at the city zoom: 市南 to the sea (south-east), 市北 and 李沧
 // into Jiaozhou Bay (west), 崂山 east. Elsewhere the name sits just above the district's
 // centre, clear of a cluster drawn there.
+// 黄岛's goes below its centre, clear of 市北's across the bay.
 const LABEL_OFFSETS = { 市南: [34, 30], 市北: [-54, 14], 李沧: [-50, -16], 崂山: [44, -4] };
+const OTHER_OFFSETS = { 黄岛: [0, 20] };
 const ABOVE = [0, -18];
 
 /** "市南区" / "即墨市" -> "市南" / "即墨": the registry's district names. */
@@ -31,7 +33,7 @@ export function isUrban(district) {
 
 /** A district name's pixel offset at `zoom` (none once zoomed in far enough). */
 export function labelOffset(district, zoom) {
-  const offset = LABEL_OFFSETS[district] || ABOVE;
+  const offset = LABEL_OFFSETS[district] || OTHER_OFFSETS[district] || ABOVE;
   if (zoom >= 4) return [0, 0];
   const shrink = 1 / zoom;
   return [offset[0] * shrink, offset[1] * shrink];
