@@ -42,5 +42,8 @@ class ForwardingReads:
     ) -> dict[str, int]:
         return await self._inner.coverage(source_ids, start_ms, end_ms)
 
+    async def first_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
+        return await self._inner.first_seen(source_ids)
+
     async def count(self, source_id: str | None = None) -> int:
         return await self._inner.count(source_id)

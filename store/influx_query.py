@@ -16,6 +16,7 @@ __all__ = [
     "count_statement",
     "coverage_statement",
     "events_statement",
+    "first_seen_statement",
     "history_statement",
     "last_seen_statement",
     "latest_statement",
@@ -110,6 +111,14 @@ def last_seen_statement(source_ids: Sequence[str]) -> str:
     """One series per source that has a ``seen`` point; its time is the newest ts."""
     return (
         f'SELECT last("n") FROM {quote_ident(SEEN)}'
+        f' WHERE {_sources_are(source_ids)} GROUP BY "source_id"'
+    )
+
+
+def first_seen_statement(source_ids: Sequence[str]) -> str:
+    """One series per source that has a ``presence`` point; its time is the oldest slot."""
+    return (
+        f'SELECT first("n") FROM {quote_ident(PRESENCE)}'
         f' WHERE {_sources_are(source_ids)} GROUP BY "source_id"'
     )
 

@@ -33,6 +33,7 @@ from store.influx_query import (
     count_statement,
     coverage_statement,
     events_statement,
+    first_seen_statement,
     history_statement,
     last_seen_statement,
     latest_statement,
@@ -213,6 +214,15 @@ class InfluxTelemetryStore:
         ):
             for row in series.values:
                 out[series.tags.get("source_id", "")] = _int(row[1])
+        return out
+
+    async def first_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for series in await self._per_chunk(source_ids, first_seen_statement):
+            for row in series.values:
+                source = series.tags.get("source_id", "")
+                ts = _int(row[0])
+                out[source] = min(out.get(source, ts), ts)
         return out
 
     async def count(self, source_id: str | None = None) -> int:

@@ -137,6 +137,9 @@ class SqliteTelemetryStore:
         every requested id is in the answer (0 when silent)."""
         return await self._worker.run(_coverage, list(source_ids), start_ms, end_ms)
 
+    async def first_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
+        return await self._worker.run(_first_seen, list(source_ids))
+
     async def count(self, source_id: str | None = None) -> int:
         return await self._worker.run(_count, source_id)
 
@@ -224,6 +227,18 @@ def _coverage(conn: sqlite3.Connection, sources: list[str], start: int, end: int
             f" WHERE source_id IN ({placeholders(len(chunk))}) AND slot_ms >= ? AND slot_ms < ?"
             " GROUP BY source_id",
             [*chunk, start, end],
+        )
+        out.update(rows)
+    return out
+
+
+def _first_seen(conn: sqlite3.Connection, sources: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(sources):
+        rows = conn.execute(
+            "SELECT source_id, min(slot_ms) FROM presence"
+            f" WHERE source_id IN ({placeholders(len(chunk))}) GROUP BY source_id",
+            chunk,
         )
         out.update(rows)
     return out

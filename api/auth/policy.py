@@ -53,9 +53,11 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_V1}/series/{{source_id}}/events"): READERS,
     ("GET", f"{_V1}/rejects"): READERS,
     ("GET", f"{_V1}/rejects/summary"): STAFF,
-    ("GET", f"{_V1}/rules"): STAFF,
+    ("GET", f"{_V1}/rules"): ANYONE,  # names, metrics, set-points: alert texts on every page
     ("GET", f"{_V1}/kpis"): STAFF,
     ("GET", f"{_V1}/labels"): PUBLIC,
+    ("GET", f"{_V1}/search"): READERS,
+    ("GET", f"{_V1}/utilities"): READERS,
     # alerts
     ("GET", f"{_V1}/alerts"): ANYONE,
     ("GET", f"{_V1}/alerts/stream"): ANYONE,

@@ -1,8 +1,13 @@
 """``/api/v1/enterprises``: heating enterprises with on-line status and today's on-line rate.
 
-The list takes three batched store calls whatever its size: ``last_seen`` of every
-station and enterprise, ``coverage`` of every enterprise since local midnight, and the
-open alerts.
+The list takes four batched store calls whatever its size: ``last_seen`` of every
+station and enterprise, ``first_seen`` and ``coverage`` of every enterprise, and the open
+alerts.
+
+Today's on-line rate counts from local midnight or from the enterprise's first record
+(its registration as far as the platform knows: the registry keeps no registration
+time), whichever is later; an enterprise that has sent data in every slot since the
+platform first heard of it is at 100 %, even on the day the platform started.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from lifeline.core.ports import AlertStore, TelemetryStore
 from lifeline.core.records import PRESENCE_SLOT_MS
 from lifeline.core.registry import Enterprise, Registry
 
-__all__ = ["online_rate", "router"]
+__all__ = ["counting_start", "online_rate", "router"]
 
 router = APIRouter(prefix=f"{API_PREFIX}/enterprises", tags=["heating"])
 
@@ -48,6 +53,15 @@ def online_rate(covered_slots: int, since_ms: int, now_ms: int) -> float:
     in which data arrived."""
     elapsed = max(1, math.ceil((now_ms - since_ms) / PRESENCE_SLOT_MS))
     return min(1.0, covered_slots / elapsed)
+
+
+def counting_start(day_start_ms: int, first_seen_ms: int | None) -> int:
+    """Where an on-line rate over a period starting at ``day_start_ms`` counts from: the
+    period's start, or the source's first presence slot when that is later (a source
+    is not off line before it existed). A source never heard of counts from the start."""
+    if first_seen_ms is None:
+        return day_start_ms
+    return max(day_start_ms, first_seen_ms)
 
 
 def _owner(enterprise: Enterprise) -> str:
@@ -68,8 +82,9 @@ async def _summaries(
     enterprise_ids = [e.id for e in enterprises]
     station_ids = [s.id for e in enterprises for s in registry.stations_by_enterprise.get(e.id, [])]
     midnight = local_midnight_ms(now_ms)
-    seen, coverage, open_alerts = await asyncio.gather(
+    seen, first, coverage, open_alerts = await asyncio.gather(
         telemetry.last_seen([*station_ids, *enterprise_ids]),
+        telemetry.first_seen(enterprise_ids),
         telemetry.coverage(enterprise_ids, midnight, now_ms + 1),
         alerts.open_alerts(),
     )
@@ -83,13 +98,14 @@ async def _summaries(
         stations = registry.stations_by_enterprise.get(enterprise.id, [])
         times = [seen[i] for i in (enterprise.id, *(s.id for s in stations)) if i in seen]
         last_data = max(times) if times else None
+        since = counting_start(midnight, first.get(enterprise.id))
         out.append(
             EnterpriseOut.of(
                 enterprise,
                 station_count=len(stations),
                 online=is_online(last_data, now_of(enterprise.id)),
                 last_data_ms=last_data,
-                online_rate_today=online_rate(coverage.get(enterprise.id, 0), midnight, now_ms),
+                online_rate_today=online_rate(coverage.get(enterprise.id, 0), since, now_ms),
                 open_alert_count=open_counts[enterprise.id],
             )
         )

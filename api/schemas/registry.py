@@ -114,7 +114,10 @@ class EnterpriseOut(OutModel):
     online_rate_today: float = Field(
         ge=0.0,
         le=1.0,
-        description="5-min slots with data since local (Asia/Shanghai) midnight / slots elapsed",
+        description=(
+            "5-min slots with data / slots elapsed since local (Asia/Shanghai) midnight or"
+            " the enterprise's first record, whichever is later"
+        ),
     )
     open_alert_count: int
 

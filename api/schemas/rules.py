@@ -1,4 +1,6 @@
-"""Rules as the dashboard needs them: threshold set-points to draw on history charts."""
+"""Rules as the pages need them: threshold set-points to draw on history charts, and
+each rule's metric(s) and detector, so an alert's value is shown with its metric's name,
+unit and decimals."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ class RuleOut(BaseModel):
     kind: str
     category: str
     description: str
-    metric: str | None = None
+    metric: str | None = Field(default=None, description="the metric its value is of, if one")
+    metrics: list[str] = Field(default_factory=list, description="multivariate rules' inputs")
+    detector: str | None = Field(default=None, description="anomaly rules' detector")
     direction: str | None = Field(default=None, description="above | below (threshold only)")
     levels: list[LevelOut] = Field(default_factory=list)
     levels_from_registry: bool = Field(
@@ -38,6 +42,9 @@ class RuleOut(BaseModel):
             kind=str(rule.kind),
             category=str(rule.category),
             description=rule.description,
+            metric=getattr(rule, "metric", None),
+            metrics=list(getattr(rule, "metrics", None) or []),
+            detector=getattr(rule, "detector", None),
         )
         if isinstance(rule, ThresholdRule):
             return base.model_copy(

@@ -146,6 +146,27 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
 }
 
 
+# Places: Qingdao's districts as the registry writes them, and the site types of gas
+# channels (names of data values, shown on the map, tiles and detail panels).
+_PLACES: Final[dict[str, tuple[str, str]]] = {
+    "district.市南": ("市南", "Shinan"),
+    "district.市北": ("市北", "Shibei"),
+    "district.李沧": ("李沧", "Licang"),
+    "district.崂山": ("崂山", "Laoshan"),
+    "district.城阳": ("城阳", "Chengyang"),
+    "district.黄岛": ("黄岛", "Huangdao"),
+    "district.即墨": ("即墨", "Jimo"),
+    "district.胶州": ("胶州", "Jiaozhou"),
+    "district.平度": ("平度", "Pingdu"),
+    "district.莱西": ("莱西", "Laixi"),
+    "site.kitchen": ("居民厨房", "Kitchen"),
+    "site.restaurant": ("餐饮场所", "Restaurant"),
+    "site.valve_well": ("阀门井", "Valve well"),
+    "site.utility_manhole": ("市政管井", "Utility manhole"),
+    "site.regulator_station": ("调压站", "Regulator station"),
+}
+
+
 def label(key: str, lang: str = DEFAULT_LANG) -> str:
     """``label("rule.gas_leak")`` -> ``"燃气泄漏"``; an unknown key shows its last part."""
     table = _LABELS.get(lang, _LABELS[DEFAULT_LANG])
@@ -164,7 +185,8 @@ def metric_text(metric: str | None, value: float | None, lang: str = DEFAULT_LAN
 
 
 def tables() -> dict[str, object]:
-    """Every label of both languages (metric names as ``metric.<id>``) and each metric's
+    """Every label of both languages (metric names as ``metric.<id>``, districts as
+    ``district.<name>``, channel site types as ``site.<type>``) and each metric's
     unit and decimals: what the pages load (``GET /api/v1/labels``), so a name is
     written once, here."""
     out: dict[str, object] = {}
@@ -172,6 +194,8 @@ def tables() -> dict[str, object]:
         table = dict(_LABELS[lang])
         for metric, known in METRICS.items():
             table[f"metric.{metric}"] = known.zh if lang == DEFAULT_LANG else known.en
+        for key, (zh, en) in _PLACES.items():
+            table[key] = zh if lang == DEFAULT_LANG else en
         out[lang] = table
     out["units"] = {m: {"unit": k.unit, "decimals": k.decimals} for m, k in METRICS.items()}
     return out

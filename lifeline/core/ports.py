@@ -102,6 +102,12 @@ class TelemetryStore(Protocol):
         sent at least one record (for on-line rates)."""
         ...
 
+    async def first_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
+        """Start of the oldest PRESENCE_SLOT_MS slot in which each source that has one
+        sent a record: where its on-line rate starts counting (the registry keeps no
+        registration time)."""
+        ...
+
     async def count(self, source_id: str | None = None) -> int:
         """Number of stored (series, ts) points, of one source or of all."""
         ...

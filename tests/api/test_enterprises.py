@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.routes.enterprises import online_rate
+from api.routes.enterprises import counting_start, online_rate
 from lifeline.core.alert import AlertCategory, Severity
 from lifeline.core.ids import SourceKind
 from tests.api.conftest import Env
@@ -43,6 +43,27 @@ async def test_online_rate_today_counts_slots_since_local_midnight(env: Env) -> 
     body = (await env.client.get("/api/v1/enterprises/HEAT-003")).json()
     assert body["online_rate_today"] == pytest.approx(30 / 120)
     assert body["online"] is False
+
+
+async def test_online_rate_today_counts_from_the_first_record_not_midnight(env: Env) -> None:
+    # The platform started at 01:40: an enterprise sending in every slot since reads
+    # 100 %, not the 84 % of slots since midnight (issue 16).
+    start = MIDNIGHT_LOCAL_MS + 100 * MINUTE
+    steady = [station("HEAT-007-S01", t) for t in range(start, NOW_MS + 1, 5 * MINUTE)]
+    # another one started at 01:40 too and stopped at 05:50: 50 of 100 slots
+    stopped = [station("HEAT-008-S01", start + k * 5 * MINUTE) for k in range(50)]
+    await env.telemetry.write([*steady, *stopped])
+    body = (await env.client.get("/api/v1/enterprises", params={"limit": 1000})).json()
+    rates = {e["id"]: e["online_rate_today"] for e in body["items"]}
+    assert rates["HEAT-007"] == 1.0
+    assert rates["HEAT-008"] == pytest.approx(50 / 100)
+    assert rates["HEAT-009"] == 0.0  # never heard of: nothing counted, 0 %
+
+
+def test_counting_starts_at_the_later_of_the_day_and_the_first_record() -> None:
+    assert counting_start(1000, None) == 1000
+    assert counting_start(1000, 400) == 1000  # known since yesterday: from midnight
+    assert counting_start(1000, 4000) == 4000
 
 
 def test_online_rate_counts_the_current_slot_and_never_exceeds_one() -> None:

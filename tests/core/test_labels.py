@@ -8,7 +8,8 @@ import pytest
 from alerts.rules import load_rules
 from lifeline.core.alert import AlertState, Severity
 from lifeline.core.ids import SourceKind
-from lifeline.core.labels import LANGS, METRICS, label, metric_text
+from lifeline.core.labels import LANGS, METRICS, label, metric_text, tables
+from lifeline.seed import DISTRICTS, SITE_TYPES
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -32,3 +33,11 @@ def test_values_carry_their_unit_and_decimals() -> None:
     assert metric_text("secondary_supply_pressure_mpa", 0.25) == "0.25 MPa"
     assert metric_text("unknown_metric", 1.23456) == "1.235"
     assert metric_text("lel_pct", None) == "—"
+
+
+def test_every_seeded_district_and_site_type_has_a_name_in_both_languages() -> None:
+    for lang in LANGS:
+        table = tables()[lang]
+        assert isinstance(table, dict)
+        assert {f"district.{d}" for d in DISTRICTS} <= table.keys()
+        assert {f"site.{s}" for s in SITE_TYPES} <= table.keys()

@@ -221,6 +221,17 @@ async def test_coverage_counts_enterprise_presence_from_its_stations(
     assert cov == {"HEAT-001": 3, "HEAT-002": 1, "HEAT-003": 0}
 
 
+async def test_first_seen_is_the_oldest_presence_slot_of_each_source(
+    store: TelemetryStore,
+) -> None:
+    await store.write([station("HEAT-001-S01", T0 + 2 * SLOT + 30_000)])
+    await store.write([station("HEAT-001-S02", T0 + SLOT + 1), gas("GAS-0001", T0 + 5, 1.0)])
+
+    first = await store.first_seen(["HEAT-001", "HEAT-001-S01", "GAS-0001", "GAS-0002"])
+
+    assert first == {"HEAT-001": T0 + SLOT, "HEAT-001-S01": T0 + 2 * SLOT, "GAS-0001": T0}
+
+
 async def test_events_are_newest_first_within_range_and_limit(store: TelemetryStore) -> None:
     await store.write(
         [

@@ -20,6 +20,18 @@ export function t(key, vars) {
   return text;
 }
 
+/** The name of `key` when one is known, else `fallback` (data values such as a district
+ * the label tables do not name). */
+export function tOr(key, fallback) {
+  const table = DICT[lang] || DICT["zh-CN"];
+  return table[key] ?? DICT.en[key] ?? fallback;
+}
+
+/** A district's name in the current language (the registry writes them in Chinese). */
+export function districtName(district) {
+  return district ? tOr(`district.${district}`, district) : "—";
+}
+
 /** Fill every [data-i18n] element's text and [data-i18n-title] element's title. */
 export function applyI18n(root = document) {
   document.documentElement.lang = lang;
@@ -86,15 +98,16 @@ export function clockText() {
   return `${timeFormat.format(new Date())} ${timeZone}`;
 }
 
+/** A duration in the current language: "45秒", "15分钟", "2小时5分", "3天4小时". */
 export function fmtDuration(ms) {
-  if (ms == null) return "—";
+  if (ms == null || Number.isNaN(ms)) return "—";
   const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
+  if (s < 60) return t("dur.s", { n: s });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
+  if (m < 60) return t("dur.m", { n: m });
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${m % 60 ? ` ${m % 60}m` : ""}`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  if (h < 48) return m % 60 ? t("dur.hm", { h, m: m % 60 }) : t("dur.h", { h });
+  return t("dur.dh", { d: Math.floor(h / 24), h: h % 24 });
 }
 
 export function fmtNumber(value, digits = 1) {

@@ -1,5 +1,5 @@
 // The control-room page: wires the live stream to the alert list, counters, channel
-// grid, map, enterprise table, KPIs and the detail drawer.
+// grid, map, enterprise table, KPIs, search and the detail panel.
 //
 // Updates are batched: an SSE event only changes the in-memory alert map and marks
 // what is dirty; the list renders at most once per frame, channel states are fetched
@@ -12,9 +12,12 @@ import { AlertList } from "./alert-list.js";
 import { beep, muted, setMuted } from "./beep.js";
 import { ChannelGrid } from "./channel-grid.js";
 import { DetailPanel, kindOf } from "./detail.js";
+import { loadOwners, remember } from "./directory.js";
 import { EnterpriseTable } from "./enterprises.js";
 import { KpiPanel } from "./kpis.js";
 import { MapView } from "./map-view.js";
+import { loadRules } from "./messages.js";
+import { SearchBox } from "./search.js";
 
 const ACTOR_KEY = "lifeline.actor";
 const CHANNEL_FLUSH_MS = 300;
@@ -30,9 +33,12 @@ let reconcileTimer = null;
 const $ = (id) => document.getElementById(id);
 const actor = () => localStorage.getItem(ACTOR_KEY) || "operator";
 
-const detail = new DetailPanel($("detail"), { actor, onChange: () => {} });
+const detail = new DetailPanel($("detail"), {
+  actor, onChange: () => {}, tab: $("detail-tab"), anchor: document.querySelector(".map-panel"),
+});
 function select(kind, id, alertId = null) {
   grid.select(id);
+  map.select(id);
   list.select(alertId);
   detail.open(kind || kindOf(id), id, alertId).catch((error) => console.warn(error));
 }
@@ -42,10 +48,18 @@ const list = new AlertList($("alert-list"), {
     if (alert) select(alert.source_kind, alert.source_id, id);
   },
 });
-const grid = new ChannelGrid($("channel-grid"), $("grid-legend"), { onSelect: (id) => select("gas_channel", id) });
-const map = new MapView($("map"), { onSelect: (kind, id) => select(kind, id) });
-const table = new EnterpriseTable($("enterprises"), $("ent-summary"), { onSelect: (id) => select("enterprise", id) });
+const grid = new ChannelGrid($("channel-grid"), $("grid-legend"), $("grid-group"), {
+  onSelect: (id) => select("gas_channel", id),
+});
+const map = new MapView($("map"), {
+  onSelect: (kind, id) => select(kind, id), legend: $("map-legend"), reset: $("map-reset"),
+});
+const table = new EnterpriseTable($("enterprises"), $("ent-summary"), {
+  onSelect: (id) => select("enterprise", id), filter: $("ent-filter"), problem: $("ent-problem"),
+});
 const kpis = new KpiPanel($("kpis"), { onSelect: (kind, id) => select(kind, id) });
+new SearchBox($("search"), $("search-results"), { onSelect: (kind, id) => select(kind, id) });
+$("alert-group").addEventListener("change", (event) => list.setGrouping(event.target.value));
 
 // ------------------------------------------------------------------ header
 function renderCounters() {
@@ -178,6 +192,7 @@ let lastChannelLoad = 0;
 async function loadChannels() {
   lastChannelLoad = performance.now();
   const page = await getJSON("/channels", { limit: 1000 });
+  remember("gas_channel", page.items);
   if (!gridBuilt) {
     grid.build(page.items);
     gridBuilt = true;
@@ -189,8 +204,20 @@ async function loadChannels() {
 
 async function loadEnterprises() {
   const page = await getJSON("/enterprises", { limit: 1000 });
+  remember("enterprise", page.items);
   table.set(page.items);
   map.setEnterprises(page.items);
+}
+
+/** Station names for the alert texts (1,500: two pages, once). */
+async function loadStations() {
+  for (let offset = 0; offset < 10_000; offset += 1000) {
+    const page = await getJSON("/stations", { limit: 1000, offset });
+    remember("station", page.items);
+    if (offset + page.items.length >= page.total || !page.items.length) break;
+  }
+  list.update(alerts);
+  kpis.render(); // the noisy sources by name
 }
 
 async function loadKpis() {
@@ -217,10 +244,11 @@ async function start() {
     renderMute();
     renderCounters();
     list.update(alerts);
-    grid.renderLegend();
+    grid.render();
     table.render();
     kpis.render();
     map.render();
+    detail.refresh();
   });
   $("mute").addEventListener("click", () => {
     setMuted(!muted);
@@ -237,7 +265,8 @@ async function start() {
     if (up) safe(loadAlerts)(); // (re)connected: catch up on what the stream missed
   });
   const kpisLoad = account.role === "utility" ? Promise.resolve() : safe(loadKpis)();
-  Promise.all([safe(loadChannels)(), safe(loadAlerts)(), safe(loadEnterprises)(), kpisLoad])
+  await Promise.all([loadOwners(), loadRules()]); // names before the first render
+  Promise.all([safe(loadChannels)(), safe(loadAlerts)(), safe(loadEnterprises)(), kpisLoad, safe(loadStations)()])
     .then(() => document.body.classList.add("ready"));
   setInterval(safe(loadChannels), FULL_REFRESH_MS);
   setInterval(safe(loadEnterprises), FULL_REFRESH_MS);

@@ -4,10 +4,11 @@
 // look at any crew with ?crew= (kept in localStorage).
 
 import {
-  CAUSES, act, applyI18n, el, fmtNumber, fmtTime, getJSON, lang, liveAlerts, openAlerts, loadLabels, requireLogin, setLang,
-  t, timeZone, toast,
+  CAUSES, act, applyI18n, districtName, el, fmtNumber, fmtTime, getJSON, lang, liveAlerts, openAlerts, loadLabels,
+  requireLogin, setLang, t, timeZone, toast,
 } from "./common.js";
 import { kindOf } from "./detail.js";
+import { alertText, loadRules, ruleName } from "./messages.js";
 
 const CREW_KEY = "lifeline.crew";
 const PATHS = { gas_channel: "channels", station: "stations", meter: "meters", enterprise: "enterprises" };
@@ -53,10 +54,10 @@ function card(a) {
     ? [
         el("div", { class: "addr" }, p.address || p.name || a.source_id),
         el("div", { class: "muted small" },
-          `${p.district} · ${fmtNumber(p.lat, 5)}°N ${fmtNumber(p.lon, 5)}°E `,
+          `${districtName(p.district)} · ${fmtNumber(p.lat, 5)}°N ${fmtNumber(p.lon, 5)}°E `,
           el("a", { href: `geo:${p.lat},${p.lon}`, class: "small" }, t("crew.navigate"))),
       ]
-    : [el("div", { class: "muted" }, a.district || "—")];
+    : [el("div", { class: "muted" }, districtName(a.district))];
   const arrived = a.state === "active_acked";
   const arrive = el("button", {
     type: "button", class: "btn big primary", dataset: { action: "arrive" },
@@ -75,10 +76,8 @@ function card(a) {
       el("span", { class: `state state-${a.state}` }, t(`state.${a.state}`))),
     el("div", { class: "where" }, ...where),
     el("div", { class: "what" },
-      `${t("crew.trigger")}: `, el("b", {}, t(`rule.${a.rule}`)),
-      a.value != null ? ` · ${t("alert.value")} ${fmtNumber(a.value)}` : "",
-      ` · ${fmtTime(a.raised_at_ms)}`),
-    el("div", { class: "what" }, a.message),
+      `${t("crew.trigger")}: `, el("b", {}, ruleName(a.rule)), ` · ${fmtTime(a.raised_at_ms)}`),
+    el("div", { class: "what msg" }, alertText(a)),
     el("div", { class: "buttons" }, arrive, resolve),
     openForm === a.id ? formOf(a) : null);
 }
@@ -175,7 +174,8 @@ async function start() {
       live.textContent = t(up ? "live.on" : "live.off");
     },
   );
-  load()
+  loadRules()
+    .then(load)
     .catch((error) => console.warn(error))
     .finally(() => document.body.classList.add("ready"));
   setInterval(() => load().catch((error) => console.warn(error)), 30_000);

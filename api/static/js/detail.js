@@ -1,8 +1,15 @@
-// The detail drawer of a channel, station, meter or enterprise: facts, a 24 h history
+// The detail panel of a channel, station, meter or enterprise: facts, a 24 h history
 // chart with the rule set-points drawn on it, and the source's open alerts with the
-// operator actions (ack, shelve, out of service, close, assign), each with a note.
+// operator actions (ack, shelve, out of service, close, assign), each with a note, its
+// incident timeline and its notifications. It floats over the map (its `anchor`): the
+// alert list, the tiles, the KPIs and the enterprises stay in view and clickable;
+// "minimise" hides it behind a tab without losing what it shows (Escape too), "close"
+// ends it.
 
-import { act, el, fmtNumber, fmtTime, getJSON, isoMs, openAlerts, t, toast } from "./common.js";
+import { act, districtName, el, fmtNumber, fmtTime, getJSON, openAlerts, t, tOr, toast } from "./common.js";
+import { ownerName } from "./directory.js";
+import { alertText, allRules, loadRules, metricName, metricTitle, metricValue, ruleName } from "./messages.js";
+import { notificationsBox, timelineBox } from "./timeline.js";
 
 const KIND_PATH = { gas_channel: "channels", station: "stations", meter: "meters", enterprise: "enterprises" };
 const SEV_COLOR = { critical: "#ff3b3b", major: "#ff8a1f", minor: "#f2c230", warning: "#4fa3ff" };
@@ -16,8 +23,11 @@ export function kindOf(id) {
 }
 
 export class DetailPanel {
-  constructor(root, { actor, onChange }) {
+  constructor(root, { actor, onChange, tab, anchor }) {
     this.root = root;
+    this.tab = tab;
+    this.anchor = anchor;
+    window.addEventListener("resize", () => this.place());
     this.title = root.querySelector("#detail-title");
     this.kindLabel = root.querySelector("#detail-kind");
     this.body = root.querySelector("#detail-body");
@@ -28,18 +38,54 @@ export class DetailPanel {
     this.rules = null;
     this.highlight = null;
     this.reloadTimer = null;
-    this.rulesLoading = null; // asked for on the first open, never before a login
     root.querySelector("#detail-close").addEventListener("click", () => this.close());
+    root.querySelector("#detail-min").addEventListener("click", () => this.minimize());
+    tab?.addEventListener("click", () => this.restore());
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") this.close();
+      if (event.key === "Escape" && !this.root.hidden) this.minimize();
     });
   }
 
   close() {
     this.root.hidden = true;
+    if (this.tab) this.tab.hidden = true;
     this.current = null;
     this.chart?.dispose();
     this.chart = null;
+  }
+
+  /** Hide the panel behind a tab; its contents, chart and half-typed notes stay. */
+  minimize() {
+    if (!this.current) return;
+    this.root.hidden = true;
+    if (this.tab) {
+      this.tab.textContent = `▸ ${this.title.textContent}`;
+      this.tab.hidden = false;
+    }
+  }
+
+  /** Cover the anchor (the map panel) exactly. */
+  place() {
+    if (!this.anchor) return;
+    const r = this.anchor.getBoundingClientRect();
+    Object.assign(this.root.style, { left: `${r.left}px`, top: `${r.top}px`, width: `${r.width}px`, height: `${r.height}px` });
+    if (this.tab) Object.assign(this.tab.style, { left: `${r.left + 8}px`, top: `${r.bottom - 40}px` });
+  }
+
+  restore() {
+    this.place();
+    this.root.hidden = false;
+    if (this.tab) this.tab.hidden = true;
+    this.chart?.resize();
+  }
+
+  /** The language changed: show the same source again in the new language. */
+  refresh() {
+    if (this.current && !this.root.hidden) {
+      this.open(this.current.kind, this.current.id, this.highlight).catch((error) => console.warn(error));
+    } else if (this.current && this.tab) {
+      this.tab.textContent = `▸ ${this.title.textContent}`;
+    }
   }
 
   /** Open the drawer on a source; `alertId` is highlighted among its alerts. */
@@ -47,7 +93,9 @@ export class DetailPanel {
     kind = kind || kindOf(id);
     this.current = { kind, id };
     this.highlight = alertId;
+    this.place();
     this.root.hidden = false;
+    if (this.tab) this.tab.hidden = true;
     this.kindLabel.textContent = t(`kind.${kind}`);
     this.title.textContent = id;
     this.chart?.dispose();
@@ -69,8 +117,8 @@ export class DetailPanel {
     this.renderFacts(kind, entity);
     const alerts = this.loadAlerts();
     if (kind !== "enterprise") {
-      this.rulesLoading ??= getJSON("/rules", { type: "threshold" }).catch(() => []);
-      this.rules ??= await this.rulesLoading;
+      await loadRules();
+      this.rules = allRules().filter((r) => r.type === "threshold");
       const metrics = this.metricsOf(kind, entity);
       this.renderMetricPick(metrics);
       await Promise.all([this.loadChart(metrics[0]), alerts]);
@@ -96,21 +144,23 @@ export class DetailPanel {
     const add = (key, value) => rows.push(el("dt", {}, t(key)), el("dd", {}, value ?? "—"));
     this.title.textContent = `${e.id} ${e.name ?? ""}`;
     if (e.address) add("detail.address", e.address);
-    add("ent.district", e.district);
+    add("ent.district", districtName(e.district));
     add("detail.location", `${fmtNumber(e.lat, 5)}°N ${fmtNumber(e.lon, 5)}°E`);
     if (kind === "gas_channel") {
       add("detail.state", t(`src.${e.state}`));
-      add("detail.reading", e.last_reading ? `${fmtNumber(e.last_reading.lel_pct)} %LEL · ${fmtTime(e.last_reading.ts_ms)}` : "—");
-      add("detail.setpoints", `${e.low_pct} / ${e.high_pct} %LEL`);
-      add("detail.owner", e.owner);
+      add("detail.site", tOr(`site.${e.site_type}`, e.site_type));
+      add("detail.reading", e.last_reading
+        ? `${metricValue("lel_pct", e.last_reading.lel_pct)} · ${fmtTime(e.last_reading.ts_ms)}` : "—");
+      add("detail.setpoints", `${metricValue("lel_pct", e.low_pct)} / ${metricValue("lel_pct", e.high_pct)}`);
+      add("detail.owner", ownerName(e.owner));
     }
-    if (kind === "station") add("ent.name", `${e.enterprise_id} ${e.enterprise_name}`);
+    if (kind === "station") add("detail.enterprise", `${e.enterprise_id} ${e.enterprise_name}`);
     if (kind === "enterprise") {
       add("ent.online", t(e.online ? "yes" : "no"));
       add("ent.rate", `${Math.round(e.online_rate_today * 100)}%`);
       add("ent.stations", e.station_count);
     }
-    if (kind === "meter") add("detail.owner", `${e.owner} · ${e.model}`);
+    if (kind === "meter") add("detail.owner", `${ownerName(e.owner)} · ${e.model}`);
     add("detail.last_seen", fmtTime(e.last_seen_ms ?? e.last_data_ms));
     this.facts.replaceChildren(...rows);
   }
@@ -129,7 +179,7 @@ export class DetailPanel {
   renderMetricPick(metrics) {
     if (metrics.length < 2) return;
     const select = el("select", { "aria-label": t("detail.metric") },
-      metrics.map((m) => el("option", { value: m }, m)));
+      metrics.map((m) => el("option", { value: m }, metricName(m))));
     select.addEventListener("change", () => this.loadChart(select.value));
     this.metricPick.replaceChildren(el("label", {}, `${t("detail.metric")} `, select));
   }
@@ -161,22 +211,22 @@ export class DetailPanel {
     const lines = this.setpoints(metric).map((level) => ({
       yAxis: level.value,
       lineStyle: { color: SEV_COLOR[level.severity], type: "dashed", width: 1.5 },
-      label: { color: SEV_COLOR[level.severity], formatter: `${level.value}` },
+      label: { color: SEV_COLOR[level.severity], formatter: metricValue(metric, level.value) },
     }));
     const data = series.buckets.map((b) => [b.ts_ms, b.max]);
     const maxLine = Math.max(0, ...lines.map((l) => l.yAxis));
     this.chart.setOption({
       animation: false,
-      grid: { left: 44, right: 40, top: 16, bottom: 28 },
-      tooltip: { trigger: "axis", valueFormatter: (v) => fmtNumber(v, 2) },
+      grid: { left: 48, right: 72, top: 24, bottom: 28 },
+      tooltip: { trigger: "axis", valueFormatter: (v) => metricValue(metric, v) },
       title: data.length ? undefined : { text: t("detail.no_data"), left: "center", top: "middle",
         textStyle: { color: "#56627a", fontSize: 13 } },
       xAxis: { type: "time", axisLabel: { color: "#7f90ab", formatter: (v) => fmtTime(v).slice(-8, -3) } },
-      yAxis: { type: "value", name: metric, nameTextStyle: { color: "#7f90ab" }, scale: metric !== "lel_pct",
+      yAxis: { type: "value", name: metricTitle(metric), nameTextStyle: { color: "#7f90ab" }, scale: metric !== "lel_pct",
         max: metric === "lel_pct" ? (v) => Math.min(100, Math.ceil(Math.max(v.max, maxLine) * 1.1 / 10) * 10) : undefined,
         axisLabel: { color: "#7f90ab" }, splitLine: { lineStyle: { color: "#16233a" } } },
       series: [{
-        type: "line", name: metric, data, showSymbol: data.length < 40, lineStyle: { color: "#3ab4ff" },
+        type: "line", name: metricName(metric), data, showSymbol: data.length < 40, lineStyle: { color: "#3ab4ff" },
         itemStyle: { color: "#3ab4ff" }, areaStyle: { color: "rgba(58,180,255,.12)" },
         markLine: { silent: true, symbol: "none", data: lines },
       }],
@@ -246,42 +296,14 @@ export class DetailPanel {
     },
     el("div", { class: "line" },
       el("span", { class: `sev sev-${a.severity}` }, t(`severity.${a.severity}`)),
-      el("b", {}, t(`rule.${a.rule}`)),
+      el("b", {}, ruleName(a.rule)),
       el("span", { class: `state state-${a.state}` }, t(`state.${a.state}`)),
       el("span", { class: "muted small" }, `#${a.id} · ${t("alert.raised")} ${fmtTime(a.raised_at_ms)} · ${t("alert.count")} ${a.count}`),
       a.assigned_to ? el("span", { class: "badge" }, t("alert.assigned", { crew: a.assigned_to })) : null),
-    el("div", { class: "small" }, a.message),
+    el("div", { class: "small msg" }, alertText(a)),
     el("div", { class: "actions" }, note),
     el("div", { class: "actions" }, ack, minutes, shelve, oos, close, crew, assign),
-    this.notifications(a.id));
-  }
-
-  /** Who was told of the alert, when and with what result (loaded when opened). */
-  notifications(alertId) {
-    const list = el("div", { class: "notify-list small" });
-    const box = el("details", { class: "notify", dataset: { id: alertId } },
-      el("summary", { class: "small muted" }, t("notify.title")), list);
-    box.addEventListener("toggle", async () => {
-      if (!box.open) return;
-      try {
-        const history = await getJSON(`/alerts/${alertId}/notifications`);
-        const tried = new Map();
-        for (const attempt of history.attempts) tried.set(attempt.item_id, attempt);
-        const rows = history.items.filter((i) => i.state !== "grouped").map((item) => {
-          const attempt = tried.get(item.id);
-          const when = item.done_at || item.due_at;
-          return el("div", { class: `notify-item n-${item.state}` },
-            el("span", {}, t(`notify.kind.${item.kind}`)),
-            el("b", {}, item.receiver),
-            el("span", { class: "muted" }, t(`notify.state.${item.state}`)),
-            el("span", { class: "muted" }, fmtTime(isoMs(when))),
-            attempt && !attempt.ok ? el("span", { class: "muted" }, attempt.result) : null);
-        });
-        list.replaceChildren(...(rows.length ? rows : [el("div", { class: "muted" }, t("notify.empty"))]));
-      } catch (error) {
-        list.replaceChildren(el("div", { class: "muted" }, t("notify.empty")));
-      }
-    });
-    return box;
+    timelineBox(a),
+    notificationsBox(a.id));
   }
 }

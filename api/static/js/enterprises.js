@@ -1,13 +1,16 @@
-// The 134 heating enterprises as a table sortable by any column (click a header;
-// again to reverse).
+// The 134 heating enterprises as a table sortable by any column (click a header; again
+// to reverse), filtered by name or district and to the off-line or alerting ones; the
+// table scrolls, every enterprise is reachable.
 
-import { el, fmtTime, t } from "./common.js";
+import { districtName, el, fmtTime, t } from "./common.js";
 
 export class EnterpriseTable {
-  constructor(table, summary, { onSelect }) {
+  constructor(table, summary, { onSelect, filter, problem }) {
     this.table = table;
     this.summary = summary;
     this.body = table.querySelector("tbody");
+    this.filterBox = filter;
+    this.problemBox = problem;
     this.rows = [];
     this.key = "open_alert_count";
     this.desc = true;
@@ -22,6 +25,8 @@ export class EnterpriseTable {
       const tr = event.target.closest("tr");
       if (tr) onSelect(tr.dataset.id);
     });
+    filter?.addEventListener("input", () => this.render());
+    problem?.addEventListener("change", () => this.render());
   }
 
   set(rows) {
@@ -29,11 +34,22 @@ export class EnterpriseTable {
     this.render();
   }
 
+  visible() {
+    const words = (this.filterBox?.value || "").trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const problem = this.problemBox?.checked;
+    return this.rows.filter((r) => {
+      if (problem && r.online && !r.open_alert_count) return false;
+      const text = `${r.id} ${r.name} ${r.district} ${districtName(r.district)}`.toLowerCase();
+      return words.every((w) => text.includes(w));
+    });
+  }
+
   render() {
     const key = this.key;
     const sign = this.desc ? -1 : 1;
     const value = (r) => (r[key] == null ? -Infinity : typeof r[key] === "boolean" ? Number(r[key]) : r[key]);
-    const sorted = [...this.rows].sort((a, b) => {
+    const shown = this.visible();
+    const sorted = shown.sort((a, b) => {
       const x = value(a), y = value(b);
       const c = typeof x === "string" ? x.localeCompare(y, "zh-CN") : x - y;
       return sign * c || a.id.localeCompare(b.id);
@@ -47,7 +63,7 @@ export class EnterpriseTable {
       return el("tr", { dataset: { id: r.id } },
         el("td", {}, r.id),
         el("td", {}, r.name),
-        el("td", {}, r.district),
+        el("td", {}, districtName(r.district)),
         el("td", {}, el("span", { class: `dot ${r.online ? "on" : "off"}` }), t(r.online ? "yes" : "no")),
         el("td", {}, fmtTime(r.last_data_ms)),
         el("td", { class: "num" }, el("span", { class: `rate ${rate < 90 ? "low" : ""}` },
@@ -57,6 +73,7 @@ export class EnterpriseTable {
       );
     }));
     const online = this.rows.filter((r) => r.online).length;
-    this.summary.textContent = `${t("ent.online")} ${online} / ${this.rows.length}`;
+    this.summary.textContent = `${t("ent.online")} ${online} / ${this.rows.length}` +
+      (shown.length < this.rows.length ? ` · ${t("alerts.shown", { shown: shown.length, total: this.rows.length })}` : "");
   }
 }

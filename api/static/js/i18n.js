@@ -1,4 +1,8 @@
-// Every UI string of both pages, zh-CN (default) and English.
+// Every UI string of both pages, zh-CN (default) and English; alert texts, timeline
+// steps and durations are in i18n-alerts.js; rule, metric, state, district names come
+// from the server (GET /api/v1/labels).
+
+import { ALERT_TEXTS } from "./i18n-alerts.js";
 
 export const DICT = {
   "zh-CN": {
@@ -111,6 +115,27 @@ export const DICT = {
     "cause.sensor_fault": "传感器故障",
     "cause.maintenance": "维护检修",
     "cause.other": "其他",
+    "search.placeholder": "搜索 编号 / 名称 / 地址",
+    "search.none": "无匹配结果",
+    "search.more": "共 {total} 条，显示前 {shown} 条",
+    "group.none": "不分组",
+    "group.source": "按监测点",
+    "group.rule": "按规则",
+    "group.district": "按区域",
+    "group.owner": "按燃气公司",
+    "group.site": "按场所类型",
+    "group.alerts": "{n} 条告警",
+    "filter.all": "全部",
+    "filter.label": "筛选",
+    "ent.filter": "筛选企业名称 / 区域",
+    "ent.problem": "仅离线或有告警",
+    "detail.minimize": "收起",
+    "detail.site": "场所类型",
+    "detail.enterprise": "所属企业",
+    "map.cluster": "{n} 个监测点（正常）",
+    "map.hint": "滚轮缩放 · 点击聚合点放大",
+    "map.reset": "全市",
+    "map.district": "{district}：报警通道 {channels}，供热企业 {enterprises}",
   },
   en: {
     "app.title": "City Lifeline · Gas & Heating Safety Control Room",
@@ -222,5 +247,28 @@ export const DICT = {
     "cause.sensor_fault": "Sensor fault",
     "cause.maintenance": "Maintenance",
     "cause.other": "Other",
+    "search.placeholder": "Search id / name / address",
+    "search.none": "No match",
+    "search.more": "{shown} of {total} shown",
+    "group.none": "No grouping",
+    "group.source": "By source",
+    "group.rule": "By rule",
+    "group.district": "By district",
+    "group.owner": "By gas company",
+    "group.site": "By site type",
+    "group.alerts": "{n} alerts",
+    "filter.all": "All",
+    "filter.label": "Filter",
+    "ent.filter": "Filter by name / district",
+    "ent.problem": "Offline or alerting only",
+    "detail.minimize": "Minimise",
+    "detail.site": "Site type",
+    "detail.enterprise": "Enterprise",
+    "map.cluster": "{n} points (normal)",
+    "map.hint": "Scroll to zoom · click a cluster to zoom in",
+    "map.reset": "Whole city",
+    "map.district": "{district}: {channels} alarm channels, {enterprises} heating enterprises",
   },
 };
+
+for (const code of Object.keys(DICT)) Object.assign(DICT[code], ALERT_TEXTS[code]);

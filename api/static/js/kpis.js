@@ -1,6 +1,7 @@
 // Alarm-system KPIs of the shift from GET /api/v1/kpis (computed server-side).
 
 import { el, fmtDuration, t } from "./common.js";
+import { sourceTitle } from "./directory.js";
 
 export class KpiPanel {
   constructor(container, { onSelect }) {
@@ -25,7 +26,7 @@ export class KpiPanel {
       el("h3", {}, t("kpi.top")),
       el("ol", {}, k.top_sources.map((s) =>
         el("li", { dataset: { id: s.source_id, kind: s.source_kind } },
-          el("span", {}, s.source_id), el("span", { class: "muted" }, `${s.count} · ${Math.round(s.share * 100)}%`)))));
+          el("span", {}, sourceTitle(s.source_id)), el("span", { class: "muted" }, `${s.count} · ${Math.round(s.share * 100)}%`)))));
     top.addEventListener("click", (event) => {
       const li = event.target.closest("li");
       if (li) this.onSelect(li.dataset.kind, li.dataset.id);

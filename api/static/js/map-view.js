@@ -1,23 +1,37 @@
-// Channels and enterprises on a plain lat/lon plane (no map tiles, no internet), with
-// district names at the centre of their points. ECharts scatter; redrawn at most once a
-// second whatever the number of state changes.
+// The city map: Qingdao's district boundaries (ECharts `geo`, vendored map data, no
+// tiles, no internet) at the right aspect for 36° N, with the gas channels and heating
+// enterprises on it coloured by state. Quiet (normal) sources are clustered in screen
+// space when dense; a source in alarm, fault or offline is always drawn on its own.
+// Click a source for its detail, a cluster or a district to zoom in. Redrawn at most
+// once a second whatever the number of state changes, and once a frame while roaming.
 
-import { t } from "./common.js";
+import { districtName, el, t } from "./common.js";
+import { CITY_MAP, cluster, districtsOf, isUrban, labelOffset } from "./map-cluster.js";
 
 const RIPPLES = 12;
 const REDRAW_MS = 1500;
-const COLORS = { normal: "#19c37d", alarm: "#ff3b3b", fault: "#ffa724", offline: "#56627a" };
+const LAT_CENTRE = 36.3; // the city spans 35.6–37.1° N
+export const ASPECT = Math.cos((LAT_CENTRE * Math.PI) / 180); // x:y of a degree, ~0.81
+export const STATE_COLORS = { normal: "#19c37d", alarm: "#ff3b3b", fault: "#ffa724", offline: "#56627a" };
+const AREA = { normal: "#0f1d33", alarm: "#3a1622", fault: "#2f2611" };
 
 export class MapView {
-  constructor(container, { onSelect }) {
+  constructor(container, { onSelect, legend, reset }) {
+    this.container = container;
+    this.legend = legend;
     this.chart = echarts.init(container, null, { renderer: "canvas" });
     this.channels = new Map();
     this.enterprises = [];
     this.timer = null;
-    this.chart.on("click", (params) => {
-      if (params.data && params.data.id) onSelect(params.data.kind, params.data.id);
-    });
-    new ResizeObserver(() => this.chart.resize()).observe(container);
+    this.frame = 0;
+    this.selected = null;
+    this.chart.on("click", (params) => this.clicked(params, onSelect));
+    this.chart.on("georoam", () => this.scheduleFrame());
+    reset?.addEventListener("click", () => this.zoomTo(null, 1));
+    new ResizeObserver(() => {
+      this.chart.resize();
+      this.scheduleFrame();
+    }).observe(container);
   }
 
   setChannels(channels) {
@@ -38,6 +52,12 @@ export class MapView {
     this.schedule();
   }
 
+  /** Mark a source (the one in the detail panel). */
+  select(id) {
+    this.selected = id;
+    this.schedule();
+  }
+
   schedule() {
     if (this.timer) return;
     this.timer = setTimeout(() => {
@@ -46,64 +66,151 @@ export class MapView {
     }, this.rendered ? REDRAW_MS : 0);
   }
 
+  scheduleFrame() {
+    if (this.frame || !this.rendered) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.renderSeries();
+    });
+  }
+
+  clicked(params, onSelect) {
+    const data = params.data || {};
+    if (data.id) onSelect(data.kind, data.id);
+    else if (data.members) this.zoomTo([data.value[0], data.value[1]], this.zoom() * 2.5);
+    else if (params.componentType === "geo" && params.name) {
+      const d = this.districts.find((x) => x.feature === params.name);
+      if (d) this.zoomTo(d.cp, Math.max(this.zoom(), 3));
+    }
+  }
+
+  zoomTo(center, zoom) {
+    this.chart.setOption({ geo: { center, zoom } });
+    this.scheduleFrame();
+  }
+
+  zoom() {
+    return this.chart.getModel()?.getComponent("geo")?.get("zoom") || 1;
+  }
+
+  /** Sources as points: channels by their state, enterprises by alerts / on-line. */
+  sources() {
+    const channels = [...this.channels.values()].map((c) => ({
+      id: c.id, kind: "gas_channel", name: c.name, lon: c.lon, lat: c.lat,
+      district: c.district, state: c.state || "offline",
+    }));
+    const enterprises = this.enterprises.map((e) => ({
+      id: e.id, kind: "enterprise", name: e.name, lon: e.lon, lat: e.lat, district: e.district,
+      state: e.open_alert_count > 0 ? "alarm" : e.online ? "normal" : "offline",
+    }));
+    return [...channels, ...enterprises];
+  }
+
   render() {
     this.rendered = true;
-    const channels = [...this.channels.values()];
-    const districts = new Map();
-    for (const c of channels) {
-      const d = districts.get(c.district) || { lon: 0, lat: 0, n: 0 };
-      d.lon += c.lon; d.lat += c.lat; d.n += 1;
-      districts.set(c.district, d);
+    if (!this.districts) {
+      this.chart.setOption(this.baseOption());
+      this.districts = districtsOf(echarts.getMap(CITY_MAP)?.geoJSON);
+      this.container.dataset.districts = this.districts.map((d) => d.district).join(",");
     }
-    const point = (c) => ({
-      value: [c.lon, c.lat], id: c.id, kind: "gas_channel", name: c.name, state: c.state,
-      itemStyle: { color: COLORS[c.state] || COLORS.offline },
-      symbolSize: c.state === "alarm" ? 12 : c.state === "normal" ? 5 : 6,
-      z: c.state === "alarm" ? 10 : 1,
-    });
-    // Ripples are costly: only the first RIPPLES alarms get one, the rest are plain red.
-    const alarmed = channels.filter((c) => c.state === "alarm");
-    const quiet = channels.filter((c) => c.state !== "alarm").map(point);
-    quiet.push(...alarmed.slice(RIPPLES).map(point));
-    // a flood: no ripples at all (they animate every frame)
-    const alarms = alarmed.length > 3 * RIPPLES ? [] : alarmed.slice(0, RIPPLES).map(point);
-    if (!alarms.length) quiet.push(...alarmed.slice(0, RIPPLES).map(point));
-    const enterprises = this.enterprises.map((e) => ({
-      value: [e.lon, e.lat], id: e.id, kind: "enterprise", name: e.name,
-      itemStyle: {
-        color: e.open_alert_count > 0 ? "#ff8a1f" : e.online ? "#3ab4ff" : "#56627a",
-      },
-    }));
-    const labels = [...districts.entries()].map(([name, d]) => ({
-      value: [d.lon / d.n, d.lat / d.n], name,
-    }));
-    this.chart.setOption({
+    this.renderLegend();
+    this.renderSeries();
+  }
+
+  baseOption() {
+    return {
       backgroundColor: "transparent",
       animation: false,
-      grid: { left: 36, right: 12, top: 28, bottom: 24 },
-      legend: {
-        top: 2, right: 8, textStyle: { color: "#7f90ab" },
-        data: [t("map.channels"), t("map.enterprises")],
+      tooltip: { trigger: "item", confine: true, formatter: (p) => this.tooltip(p) },
+      geo: {
+        map: CITY_MAP, roam: true, aspectScale: ASPECT, scaleLimit: { min: 0.8, max: 40 },
+        layoutCenter: ["50%", "50%"], layoutSize: "96%", zoom: 1, // keeps the aspect
+        label: { show: false }, emphasis: { label: { show: false }, itemStyle: { areaColor: "#17304f" } },
+        itemStyle: { areaColor: AREA.normal, borderColor: "#3b5f8f", borderWidth: 1 },
+        select: { disabled: true }, tooltip: { show: false },
       },
-      tooltip: {
-        trigger: "item",
-        formatter: (p) => (p.data.id ? `${p.data.id}<br>${p.data.name}` : p.data.name),
+    };
+  }
+
+  tooltip(p) {
+    const d = p.data || {};
+    if (d.members) return t("map.cluster", { n: d.members.length });
+    if (d.id) return `${d.id}<br>${d.name || ""}<br>${t(`src.${d.state}`)}`;
+    return "";
+  }
+
+  renderSeries() {
+    const all = this.sources();
+    const zoom = this.zoom();
+    const toPixel = (lonLat) => this.chart.convertToPixel({ geoIndex: 0 }, lonLat);
+    const quiet = all.filter((s) => s.state === "normal" && s.id !== this.selected);
+    const loud = all.filter((s) => s.state !== "normal" || s.id === this.selected);
+    const { clusters, singles } = cluster(quiet, toPixel);
+    const point = (s) => ({
+      value: [s.lon, s.lat], id: s.id, kind: s.kind, name: s.name, state: s.state,
+      symbol: s.kind === "enterprise" ? "triangle" : "circle",
+      symbolSize: (s.state === "alarm" ? 12 : s.state === "normal" ? 6 : 8) + (s.id === this.selected ? 6 : 0),
+      itemStyle: {
+        color: STATE_COLORS[s.state] || STATE_COLORS.offline,
+        borderColor: s.id === this.selected ? "#ffffff" : "#070d18", borderWidth: s.id === this.selected ? 2 : 0.5,
       },
-      xAxis: { type: "value", scale: true, axisLabel: { color: "#56627a", formatter: "{value}°E" },
-        splitLine: { lineStyle: { color: "#16233a" } } },
-      yAxis: { type: "value", scale: true, axisLabel: { color: "#56627a", formatter: "{value}°N" },
-        splitLine: { lineStyle: { color: "#16233a" } } },
+    });
+    const alarmed = loud.filter((s) => s.state === "alarm");
+    // ripples animate every frame: the first few alarms only, none in a flood
+    const rippling = alarmed.length > 3 * RIPPLES ? [] : alarmed.slice(0, RIPPLES);
+    const still = [...singles, ...loud.filter((s) => !rippling.includes(s))];
+    const worst = this.worstByDistrict(all);
+    this.container.dataset.points = String(singles.length + loud.length + clusters.reduce((n, c) => n + c.members.length, 0));
+    this.container.dataset.clusters = String(clusters.length);
+    this.chart.setOption({
+      geo: {
+        regions: this.districts.map((d) => ({
+          name: d.feature, itemStyle: { areaColor: AREA[worst.get(d.district)] || AREA.normal },
+        })),
+      },
       series: [
-        { name: t("map.channels"), type: "scatter", data: quiet, large: false,
-          itemStyle: { color: COLORS.normal } },
-        { name: t("map.channels") + " ", type: "effectScatter", data: alarms,
-          rippleEffect: { scale: 3 }, itemStyle: { color: COLORS.alarm } },
-        { name: t("map.enterprises"), type: "scatter", data: enterprises, symbol: "triangle",
-          symbolSize: 9, itemStyle: { color: "#3ab4ff" } },
-        { name: "districts", type: "scatter", data: labels, symbolSize: 0, silent: true,
-          label: { show: true, formatter: "{b}", color: "#c8d6ec", fontSize: 13,
-            fontWeight: "bold", textBorderColor: "#070d18", textBorderWidth: 3 } },
+        { id: "clusters", type: "scatter", coordinateSystem: "geo", z: 3,
+          data: clusters.map((c) => ({
+            value: [c.lon, c.lat], members: c.members,
+            symbolSize: Math.min(40, 16 + Math.sqrt(c.members.length) * 3),
+          })),
+          itemStyle: { color: "rgba(25,195,125,.35)", borderColor: "#19c37d", borderWidth: 1.5 },
+          label: { show: true, formatter: (p) => String(p.data.members.length), color: "#e6fff4", fontSize: 11 } },
+        { id: "points", type: "scatter", coordinateSystem: "geo", z: 4, data: still.map(point) },
+        { id: "alarms", type: "effectScatter", coordinateSystem: "geo", z: 5, data: rippling.map(point),
+          rippleEffect: { scale: 3 } },
+        { id: "districts", type: "scatter", coordinateSystem: "geo", z: 6, silent: true, symbolSize: 0,
+          data: this.districts.map((d) => ({ value: d.cp, name: districtName(d.district),
+            labelLine: { show: isUrban(d.district) } })),
+          label: { show: true, formatter: "{b}", color: "#d5e3f7", fontSize: 13, fontWeight: "bold",
+            textBorderColor: "#070d18", textBorderWidth: 3 },
+          labelLine: { lineStyle: { color: "#7f90ab", width: 1 } },
+          labelLayout: (params) => {
+            const [dx, dy] = labelOffset(this.districts[params.dataIndex]?.district, zoom);
+            return { dx, dy, hideOverlap: true };
+          } },
       ],
     }, { replaceMerge: ["series"] });
+  }
+
+  worstByDistrict(all) {
+    const rank = { alarm: 2, fault: 1 };
+    const worst = new Map();
+    for (const s of all) {
+      if (!rank[s.state] || s.kind !== "gas_channel") continue;
+      if ((rank[worst.get(s.district)] || 0) < rank[s.state]) worst.set(s.district, s.state);
+    }
+    return worst;
+  }
+
+  renderLegend() {
+    if (!this.legend) return;
+    const dot = (color, shape) => el("i", { class: `shape-${shape}`, style: `background:${color}` });
+    this.legend.replaceChildren(
+      ...["normal", "alarm", "fault", "offline"].map((s) =>
+        el("span", {}, dot(STATE_COLORS[s], "dot"), t(`src.${s}`))),
+      el("span", {}, dot("#7f90ab", "dot"), t("map.channels")),
+      el("span", {}, dot("#7f90ab", "tri"), t("map.enterprises")),
+    );
   }
 }
