@@ -214,6 +214,7 @@ class AnomalyMachine:
     per-series detector state rides in :class:`AnomalyState`)."""
 
     def __init__(self, rules: Sequence[AnomalyRule], context: MachineContext) -> None:
+        self._context = context
         self._by_kind: dict[SourceKind, list[tuple[AnomalyRule, AnyDetector]]] = {}
         for rule in rules:
             detector = build_detector(rule.detector, rule.inputs, rule.params)
@@ -240,7 +241,10 @@ class AnomalyMachine:
             state, evaluation = update(
                 table.get(source), seen.ts_ms, inputs, rule, detector, source
             )
-            yield Step(rule, source, seen.kind, evaluation, seen.ts_ms, table, state)
+            if self._context.to_apply(source, rule.name, evaluation, states):
+                yield Step(rule, source, seen.kind, evaluation, seen.ts_ms, table, state)
+            elif state is not None:
+                table[source] = state
 
 
 def _check(rule: AnomalyRule) -> None:

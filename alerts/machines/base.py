@@ -108,6 +108,19 @@ class MachineContext:
     """Whether an alert of (source, rule) is open: a machine with no state for a
     series and nothing new to say may skip it unless there is an alert to reconcile."""
 
+    def to_apply(
+        self, source: str, rule: str, evaluation: Evaluation | None, states: RuleStates
+    ) -> bool:
+        """Whether a step with ``evaluation`` would change anything: it raises or holds,
+        or it may clear an open alert or a close-while-active latch. A machine keeps the
+        state of any other step at once instead of yielding it (most records are
+        normal: the engine would only store their state)."""
+        if evaluation is None:
+            return False
+        if evaluation.active or evaluation.momentary:
+            return True
+        return self.is_open(source, rule) or source in states.closed_active.get(rule, ())
+
 
 class Machine(Protocol):
     """All rules of one type."""

@@ -161,7 +161,10 @@ class DeadmanMachine:
         for rule, target, kind in targets:
             table = states.table(TYPE.field, rule.name)
             state, evaluation = seen(table.get(target), ts)
-            yield Step(rule, target, kind, evaluation, ts, table, state)
+            if self._context.to_apply(target, rule.name, evaluation, states):
+                yield Step(rule, target, kind, evaluation, ts, table, state)
+            else:
+                table[target] = state
 
     def restore(self, states: RuleStates) -> None:
         """A snapshot written before feed clocks existed has last-seen times but no

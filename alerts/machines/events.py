@@ -211,6 +211,7 @@ class EventMachine:
     """Every ``event`` rule: device events of a source kind -> one latched alert."""
 
     def __init__(self, rules: Sequence[EventRule], context: MachineContext) -> None:
+        self._context = context
         self._is_open = context.is_open
         self._by_kind: dict[SourceKind, list[EventRule]] = {}
         for rule in rules:
@@ -239,7 +240,10 @@ class EventMachine:
             state, evaluation = update(
                 state, types, ts, rule.events, rule.name, source, value, detail
             )
-            yield Step(rule, source, seen.kind, evaluation, ts, table, state)
+            if self._context.to_apply(source, rule.name, evaluation, states):
+                yield Step(rule, source, seen.kind, evaluation, ts, table, state)
+            elif state is not None:
+                table[source] = state
 
 
 def _check(rule: EventRule) -> None:

@@ -96,6 +96,7 @@ class StuckMachine:
     """Every ``stuck`` rule: one run per (rule, source)."""
 
     def __init__(self, rules: Sequence[StuckRule], context: MachineContext) -> None:
+        self._context = context
         self._by_kind: dict[SourceKind, list[StuckRule]] = {}
         for rule in rules:
             self._by_kind.setdefault(rule.kind, []).append(rule)
@@ -110,10 +111,12 @@ class StuckMachine:
             if value is None:
                 continue
             table = states.table(TYPE.field, rule.name)
-            state, evaluation = update(
-                table.get(seen.source_id), value, seen.ts_ms, rule, seen.source_id
-            )
-            yield Step(rule, seen.source_id, seen.kind, evaluation, seen.ts_ms, table, state)
+            source = seen.source_id
+            state, evaluation = update(table.get(source), value, seen.ts_ms, rule, source)
+            if self._context.to_apply(source, rule.name, evaluation, states):
+                yield Step(rule, source, seen.kind, evaluation, seen.ts_ms, table, state)
+            elif state is not None:
+                table[source] = state
 
 
 def _check(rule: StuckRule) -> None:

@@ -246,6 +246,7 @@ class ThresholdMachine:
     and the alert is the two parts combined (``alerts.evaluation.combine``)."""
 
     def __init__(self, rules: Sequence[ThresholdRule], context: MachineContext) -> None:
+        self._context = context
         self._registry = context.registry
         self._by_kind: dict[SourceKind, list[ThresholdRule]] = {}
         for rule in rules:
@@ -274,7 +275,10 @@ class ThresholdMachine:
                 evaluation = combine(
                     [evaluation, events.current(other, rule.events, rule.name, source)]
                 )
-            yield Step(rule, source, seen.kind, evaluation, ts, table, state)
+            if self._context.to_apply(source, rule.name, evaluation, states):
+                yield Step(rule, source, seen.kind, evaluation, ts, table, state)
+            elif state is not None:
+                table[source] = state
         carried = events.event_types(seen)
         if carried is None:
             return
@@ -291,7 +295,10 @@ class ThresholdMachine:
                 evaluation = combine(
                     [evaluation, current(other, self._resolve(rule, source), source)]
                 )
-            yield Step(rule, source, seen.kind, evaluation, ts, table, event_state)
+            if self._context.to_apply(source, rule.name, evaluation, states):
+                yield Step(rule, source, seen.kind, evaluation, ts, table, event_state)
+            elif event_state is not None:
+                table[source] = event_state
 
     def _resolve(self, rule: ThresholdRule, source: str) -> ThresholdRule:
         """The rule with the channel's own set-points when ``levels_from_registry``.
