@@ -11,6 +11,7 @@ raises :class:`ServiceMissingError` (the test suite turns it into a skip or a fa
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Final
 
 import httpx
 
@@ -50,11 +51,24 @@ def find_binary(*candidates: str) -> str:
     raise ServiceMissingError(f"none of {candidates} is installed")
 
 
+# Service ports come from below the kernel's ephemeral range (32768-60999 on Linux):
+# a port given by bind(0) is an ephemeral one, and a stack restarted on its old port
+# (the kill -9 drills) found it taken meanwhile as the local port of some outgoing
+# connection. Ports drawn at random from here are never handed to connections.
+_SERVICE_PORTS: Final = range(20_000, 32_000)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port nothing listens on, outside the ephemeral range (see above)."""
+    for _ in range(1000):
+        port = random.choice(_SERVICE_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:

@@ -32,7 +32,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import time
 import uuid
 from collections import deque
@@ -133,14 +132,6 @@ async def serving(vendor: Vendor) -> AsyncIterator[str]:
     async with serve_loopback(vendor.app()) as base:
         vendor.base_url = base
         yield base
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound and released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _rfc3339(value: str) -> datetime:
