@@ -22,7 +22,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.notify.vendors import free_port
+from tests.services import free_port
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from alerts.notify.receivers.smtp import message_id
 from tests.notify.conftest import receiver_from
 from tests.notify.factories import make_message
 from tests.notify.mailserver import Certificate, MailServer, run_mail_server
-from tests.notify.vendors import free_port
+from tests.services import free_port
 
 USERS = {"lifeline@bjgas.test": "mail-password-42"}
 

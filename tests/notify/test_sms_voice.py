@@ -11,7 +11,8 @@ from alerts.notify.base import SendError
 from alerts.notify.receivers.texts import TEMPLATE_VARIABLES
 from tests.notify.conftest import receiver_from
 from tests.notify.factories import make_facts, make_message
-from tests.notify.vendors import AliyunApi, TencentSmsApi, free_port
+from tests.notify.vendors import AliyunApi, TencentSmsApi
+from tests.services import free_port
 
 EXPECTED_PARAMS = {
     "event": "报警",

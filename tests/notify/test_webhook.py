@@ -7,7 +7,8 @@ import pytest
 from alerts.notify.base import SendError
 from tests.notify.conftest import receiver_from
 from tests.notify.factories import STARTS_AT, make_facts, make_message
-from tests.notify.vendors import ZERO_TIME, AlertmanagerWebhook, free_port
+from tests.notify.vendors import ZERO_TIME, AlertmanagerWebhook
+from tests.services import free_port
 
 
 def webhook_yaml(url: str, **extra: str) -> str:
