@@ -137,6 +137,11 @@ class SqliteTelemetryStore:
         every requested id is in the answer (0 when silent)."""
         return await self._worker.run(_coverage, list(source_ids), start_ms, end_ms)
 
+    async def first_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
+        """Start of each source's first presence slot (``ports.FirstSeen``), for sources
+        that ever sent."""
+        return await self._worker.run(_first_seen, list(source_ids))
+
     async def count(self, source_id: str | None = None) -> int:
         return await self._worker.run(_count, source_id)
 
@@ -226,6 +231,17 @@ def _coverage(conn: sqlite3.Connection, sources: list[str], start: int, end: int
             [*chunk, start, end],
         )
         out.update(rows)
+    return out
+
+
+def _first_seen(conn: sqlite3.Connection, sources: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for source in dict.fromkeys(sources):  # one index seek each (primary key order)
+        row = conn.execute(
+            "SELECT slot_ms FROM presence WHERE source_id = ? ORDER BY slot_ms LIMIT 1", (source,)
+        ).fetchone()
+        if row is not None:
+            out[source] = int(row[0])
     return out
 
 
