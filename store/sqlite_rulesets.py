@@ -59,9 +59,7 @@ class SqliteRuleSetStore:
 
 
 def _select(conn: sqlite3.Connection, limit: int) -> list[StoredRules]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM rule_sets ORDER BY version DESC LIMIT ?", (limit,)
-    )
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM rule_sets ORDER BY version DESC LIMIT ?", (limit,))
     return [StoredRules(*row) for row in rows]
 
 
