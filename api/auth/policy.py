@@ -75,6 +75,12 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_V1}/api-keys"): ADMIN,
     ("DELETE", f"{_V1}/api-keys/{{key_id}}"): ADMIN,
     ("GET", f"{_V1}/audit"): ADMIN,
+    # maintenance windows (operators plan them too; every change is audited)
+    ("GET", f"{_V1}/maintenance"): STAFF,
+    ("POST", f"{_V1}/maintenance"): STAFF,
+    ("GET", f"{_V1}/maintenance/{{window_id}}"): STAFF,
+    ("PATCH", f"{_V1}/maintenance/{{window_id}}"): STAFF,
+    ("DELETE", f"{_V1}/maintenance/{{window_id}}"): STAFF,
     # notifications
     ("GET", f"{_V1}/notify/receivers"): ADMIN,
     ("GET", f"{_V1}/notify/routes"): ADMIN,

@@ -27,9 +27,11 @@ from api.deps import (
 )
 from api.listing import ListingDep
 from api.lookup import require_enterprise
+from api.maintenance_index import ActiveMaintenanceDep
 from api.presence import is_online
 from api.routes import API_PREFIX
 from api.schemas.common import Page
+from api.schemas.maintenance import SourceMaintenance
 from api.schemas.registry import EnterpriseDetail, EnterpriseOut, StationOut
 from api.timeparse import local_midnight_ms
 from lifeline.core.ports import AlertStore, TelemetryStore
@@ -104,6 +106,7 @@ async def list_enterprises(
     clock: ClockDep,
     now_of: SourceNowDep,
     listing: ListingDep,
+    active: ActiveMaintenanceDep,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
     online: Annotated[bool | None, Query(description="only on-line (or off-line) ones")] = None,
 ) -> Page[EnterpriseOut]:
@@ -111,7 +114,10 @@ async def list_enterprises(
     rows, _ = await _summaries(enterprises, registry, telemetry, alerts, clock.now_ms(), now_of)
     if online is not None:
         rows = [r for r in rows if r.online is online]
-    return Page(items=listing.shown(rows), total=len(rows))
+    shown = listing.shown(rows)
+    for row in shown:
+        row.maintenance = SourceMaintenance.of_window(active.of(row.id))
+    return Page(items=shown, total=len(rows))
 
 
 @router.get("/{enterprise_id}", summary="One enterprise with its stations")
@@ -123,6 +129,7 @@ async def get_enterprise(
     clock: ClockDep,
     now_of: SourceNowDep,
     principal: PrincipalDep,
+    active: ActiveMaintenanceDep,
 ) -> EnterpriseDetail:
     enterprise = require_enterprise(registry, enterprise_id)
     await check_source(principal, registry, alerts, enterprise_id)
@@ -131,4 +138,7 @@ async def get_enterprise(
         StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now_of(s.id)))
         for s in sorted(registry.stations_by_enterprise.get(enterprise.id, []), key=lambda s: s.id)
     ]
+    rows[0].maintenance = SourceMaintenance.of_window(active.of(enterprise.id))
+    for station in stations:
+        station.maintenance = SourceMaintenance.of_window(active.of(station.id))
     return EnterpriseDetail(**rows[0].model_dump(), stations=stations)
