@@ -34,7 +34,14 @@ from lifeline.config_files import read_config
 from lifeline.core.errors import ConfigError
 from lifeline.core.ports import RuleSetStore
 
-__all__ = ["FIXED_FIELDS", "RulesInUse", "edited_document", "rule_fields", "rules_in_use"]
+__all__ = [
+    "FIXED_FIELDS",
+    "RulesInUse",
+    "edited_document",
+    "rule_fields",
+    "rules_from_file",
+    "rules_in_use",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +64,28 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def rules_in_use(path: Path | None, store: RuleSetStore | None) -> RulesInUse:
-    """The rules to run (see the module docstring); ConfigError for a bad file."""
+def rules_from_file(path: Path | None = None) -> RulesInUse:
+    """The rules file's rules (``None``: the shipped defaults); ConfigError if bad."""
     path = DEFAULT_RULES_PATH if path is None else path
     data = read_config(path, "rules file")
-    sha = _sha256(data)
+    text = data.decode("utf-8", errors="replace")
+    return RulesInUse(parse_rules(data, source=str(path)), text, _sha256(data), None, str(path))
+
+
+async def rules_in_use(path: Path | None, store: RuleSetStore | None) -> RulesInUse:
+    """The rules to run (see the module docstring); ConfigError for a bad file."""
+    from_file = rules_from_file(path)
     stored = None if store is None else await store.latest()
-    if stored is not None and stored.base_sha256 == sha:
+    if stored is not None and stored.base_sha256 == from_file.base_sha256:
         source = f"administration v{stored.version}"
         rules = parse_rules(stored.yaml, source=source)
-        return RulesInUse(rules, stored.yaml, sha, stored.version, source)
+        return RulesInUse(rules, stored.yaml, from_file.base_sha256, stored.version, source)
     if stored is not None:
         log.warning(
             "rules_file_newer_than_saved_rules",
-            extra={"path": str(path), "saved_version": stored.version},
+            extra={"path": from_file.source, "saved_version": stored.version},
         )
-    text = data.decode("utf-8", errors="replace")
-    return RulesInUse(parse_rules(data, source=str(path)), text, sha, None, str(path))
+    return from_file
 
 
 def _document(text: str) -> dict[str, Any]:

@@ -75,6 +75,12 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_V1}/api-keys"): ADMIN,
     ("DELETE", f"{_V1}/api-keys/{{key_id}}"): ADMIN,
     ("GET", f"{_V1}/audit"): ADMIN,
+    ("GET", f"{_V1}/crews"): ADMIN,
+    ("GET", f"{_V1}/setpoints"): ADMIN,
+    ("POST", f"{_V1}/setpoints"): ADMIN,
+    ("GET", f"{_V1}/rules/parameters"): ADMIN,
+    ("PUT", f"{_V1}/rules/parameters"): ADMIN,
+    ("POST", f"{_V1}/rules/dry-run"): ADMIN,
     # maintenance windows (operators plan them too; every change is audited)
     ("GET", f"{_V1}/maintenance"): STAFF,
     ("POST", f"{_V1}/maintenance"): STAFF,
