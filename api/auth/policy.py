@@ -76,6 +76,8 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("DELETE", f"{_V1}/api-keys/{{key_id}}"): ADMIN,
     ("GET", f"{_V1}/audit"): ADMIN,
     ("GET", f"{_V1}/crews"): ADMIN,
+    ("POST", f"{_V1}/registry/import"): ADMIN,
+    ("GET", f"{_V1}/registry/export"): ADMIN,
     ("GET", f"{_V1}/setpoints"): ADMIN,
     ("POST", f"{_V1}/setpoints"): ADMIN,
     ("GET", f"{_V1}/rules/parameters"): ADMIN,

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from lifeline.core.identity import AuditQuery, Role
+from lifeline.core.registry import Registry
 from tests.api.conftest import Env
 from tests.api.factories import NOW_MS, gas
+from tests.registry_tables import copy_registry
+
+
+@pytest.fixture
+def registry(registry: Registry) -> Registry:
+    """This module's tests edit the registry: each gets a copy of the session's."""
+    return copy_registry(registry)
 
 
 async def test_a_dry_run_lists_the_class_and_the_leak_alerts_it_would_re_grade(env: Env) -> None:
