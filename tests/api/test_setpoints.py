@@ -22,8 +22,13 @@ def registry(registry: Registry) -> Registry:
 
 async def test_a_dry_run_lists_the_class_and_the_leak_alerts_it_would_re_grade(env: Env) -> None:
     admin = await env.client_as(Role.ADMIN, "admin1")
+    leaking = min(
+        c.id
+        for c in env.registry.channels.values()
+        if c.site_type == "kitchen" and (c.low_pct, c.high_pct) == (20.0, 50.0)
+    )  # (other modules' tests edit some channels of the session's registry)
+    await env.ingest([gas(leaking, NOW_MS - 60_000, 30.0)])  # a major leak at 30 %LEL
     kitchens = sorted(c.id for c in env.registry.channels.values() if c.site_type == "kitchen")
-    await env.ingest([gas(kitchens[0], NOW_MS - 60_000, 30.0)])  # a major leak at 30 %LEL
     classes = (await admin.get("/api/v1/setpoints")).json()
     kitchen = next(c for c in classes if c["site_type"] == "kitchen")
     assert kitchen["channels"] == len(kitchens)
@@ -34,15 +39,14 @@ async def test_a_dry_run_lists_the_class_and_the_leak_alerts_it_would_re_grade(e
         len(kitchens),
         len(kitchens),
     )
-    assert dry["changed"][0]["before"] == [20.0, 50.0]
-    assert dry["changed"][0]["after"] == [10.0, 25.0]
+    assert {tuple(row["after"]) for row in dry["changed"]} == {(10.0, 25.0)}
     [regraded] = dry["alerts"]
     assert (regraded["source_id"], regraded["outcome"], regraded["new_severity"]) == (
-        kitchens[0],
+        leaking,
         "severity",
         "critical",
     )
-    assert env.registry.channels[kitchens[0]].high_pct == 50.0  # nothing changed
+    assert env.registry.channels[leaking].high_pct == 50.0  # nothing changed
 
 
 async def test_applying_changes_the_live_registry_its_store_and_the_audit_log(env: Env) -> None:
@@ -60,8 +64,8 @@ async def test_applying_changes_the_live_registry_its_store_and_the_audit_log(en
     [entry] = await env.auth.audit(AuditQuery(kind="registry"))
     assert (entry.actor, entry.action) == ("admin1", "update_setpoints")
     detail = json.loads(entry.detail or "")
-    assert detail["before"][ids[0]] == [20.0, 50.0]
-    assert detail["after"][ids[0]] == [20.0, 40.0]
+    low = detail["before"][ids[0]][0]
+    assert detail["after"][ids[0]] == [low, 40.0]
     assert detail["count"] == len(ids)
     again = (await admin.post("/api/v1/setpoints", json=body)).json()
     assert (again["applied"], again["changed"]) == (False, [])  # nothing left to change
