@@ -55,6 +55,7 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_V1}/rejects/summary"): STAFF,
     ("GET", f"{_V1}/rules"): STAFF,
     ("GET", f"{_V1}/kpis"): STAFF,
+    ("GET", f"{_V1}/reports"): STAFF,
     ("GET", f"{_V1}/labels"): PUBLIC,
     # alerts
     ("GET", f"{_V1}/alerts"): ANYONE,
