@@ -1,8 +1,11 @@
 """``/api/v1/enterprises``: heating enterprises with on-line status and today's on-line rate.
 
-The list takes three batched store calls whatever its size: ``last_seen`` of every
-station and enterprise, ``coverage`` of every enterprise since local midnight, and the
-open alerts.
+The list takes four batched store calls whatever its size: ``last_seen`` of every
+station and enterprise, ``coverage`` of every enterprise since local midnight, the
+first record of enterprises without a registration time, and the open alerts.
+Today's rate counts from local midnight or, when later, the enterprise's registration
+(its first record for seeded demo data): a platform started at 01:40 does not count
+the night before it as off-line.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from api.schemas.common import Page
 from api.schemas.maintenance import SourceMaintenance
 from api.schemas.registry import EnterpriseDetail, EnterpriseOut, StationOut
 from api.timeparse import local_midnight_ms
-from lifeline.core.ports import AlertStore, TelemetryStore
+from lifeline.core.ports import AlertStore, FirstSeen, TelemetryStore
 from lifeline.core.records import PRESENCE_SLOT_MS
 from lifeline.core.registry import Enterprise, Registry
 
@@ -50,6 +53,19 @@ def online_rate(covered_slots: int, since_ms: int, now_ms: int) -> float:
     in which data arrived."""
     elapsed = max(1, math.ceil((now_ms - since_ms) / PRESENCE_SLOT_MS))
     return min(1.0, covered_slots / elapsed)
+
+
+def _since(midnight_ms: int, registered_ms: int | None) -> int:
+    """Where today's count starts: midnight, or the registration's slot if later."""
+    if registered_ms is None:
+        return midnight_ms
+    return max(midnight_ms, registered_ms - registered_ms % PRESENCE_SLOT_MS)
+
+
+async def _first_seen(telemetry: TelemetryStore, ids: list[str]) -> dict[str, int]:
+    if not ids or not isinstance(telemetry, FirstSeen):
+        return {}
+    return await telemetry.first_seen(ids)
 
 
 def _owner(enterprise: Enterprise) -> str:
@@ -70,10 +86,11 @@ async def _summaries(
     enterprise_ids = [e.id for e in enterprises]
     station_ids = [s.id for e in enterprises for s in registry.stations_by_enterprise.get(e.id, [])]
     midnight = local_midnight_ms(now_ms)
-    seen, coverage, open_alerts = await asyncio.gather(
+    seen, coverage, open_alerts, first = await asyncio.gather(
         telemetry.last_seen([*station_ids, *enterprise_ids]),
         telemetry.coverage(enterprise_ids, midnight, now_ms + 1),
         alerts.open_alerts(),
+        _first_seen(telemetry, [e.id for e in enterprises if e.registered_at_ms is None]),
     )
     open_counts: Counter[str] = Counter()
     for alert in open_alerts:
@@ -91,7 +108,11 @@ async def _summaries(
                 station_count=len(stations),
                 online=is_online(last_data, now_of(enterprise.id)),
                 last_data_ms=last_data,
-                online_rate_today=online_rate(coverage.get(enterprise.id, 0), midnight, now_ms),
+                online_rate_today=online_rate(
+                    coverage.get(enterprise.id, 0),
+                    _since(midnight, enterprise.registered_at_ms or first.get(enterprise.id)),
+                    now_ms,
+                ),
                 open_alert_count=open_counts[enterprise.id],
             )
         )

@@ -94,3 +94,14 @@ async def test_unknown_enterprise_is_404(env: Env) -> None:
     response = await env.client.get("/api/v1/enterprises/HEAT-999")
     assert response.status_code == 404
     assert "HEAT-999" in response.json()["detail"]
+
+
+async def test_online_rate_today_counts_from_the_first_record_when_after_midnight(
+    env: Env,
+) -> None:
+    """Issue 16: the platform started at 01:40; an enterprise sending ever since is 100 %."""
+    started = MIDNIGHT_LOCAL_MS + 100 * MINUTE
+    records = [station("HEAT-004-S01", t) for t in range(started, env.clock.now, 5 * MINUTE)]
+    await env.telemetry.write(records)
+    body = (await env.client.get("/api/v1/enterprises/HEAT-004")).json()
+    assert body["online_rate_today"] == 1.0

@@ -113,5 +113,5 @@ async def test_list_endpoints_make_a_constant_number_of_store_calls(env: Env) ->
         telemetry_calls.clear()
         alert_calls.clear()
         await client.get("/api/v1/enterprises", params={"limit": 1000})
-        assert telemetry_calls == {"last_seen": 1, "coverage": 1}
+        assert telemetry_calls == {"last_seen": 1, "coverage": 1, "first_seen": 1}
         assert alert_calls == {"open_alerts": 1}
