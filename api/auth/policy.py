@@ -33,6 +33,8 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/crew"): PUBLIC,
+    ("GET", "/admin"): PUBLIC,
+    ("GET", "/reports"): PUBLIC,
     # authentication
     ("POST", f"{_V1}/auth/login"): PUBLIC,
     ("POST", f"{_V1}/auth/logout"): ANYONE,
