@@ -129,7 +129,7 @@ async def import_table(
         unchanged=plan.unchanged,
         rejected_rows=parsed.rejected_rows,
         errors=[
-            RowErrorOut(row=e.row, column=e.column, message=e.message)
+            RowErrorOut(row=e.row, column=e.column, message=e.message, code=e.code, params=e.params)
             for e in parsed.errors[:_SHOWN_ERRORS]
         ],
         ignored_columns=parsed.ignored_columns,

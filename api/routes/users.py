@@ -44,6 +44,7 @@ def _audited(user: User) -> dict[str, object]:
         "has_password": user.password_hash is not None,
     }
 
+
 router = APIRouter(prefix=API_PREFIX, tags=["admin"])
 
 Username = Annotated[str, Path(description="account name", max_length=64)]

@@ -10,7 +10,9 @@ __all__ = ["ImportOut", "RowErrorOut"]
 class RowErrorOut(BaseModel):
     row: int = Field(description="row number in the sheet (the header is row 1)")
     column: str | None
-    message: str
+    message: str = Field(description="in English")
+    code: str = Field(description="the fault: a page words it in its own language")
+    params: dict[str, str] = Field(description="values the wording names")
 
 
 class ImportOut(BaseModel):

@@ -17,7 +17,7 @@ from lifeline.core.ids import is_valid_id
 from lifeline.core.registry import Channel, Enterprise, Meter, Station
 from lifeline.seed import DISTRICTS, SITE_TYPES
 
-__all__ = ["KINDS", "LAT_RANGE", "LON_RANGE", "METER_MODELS", "Column", "Kind"]
+__all__ = ["KINDS", "LAT_RANGE", "LON_RANGE", "METER_MODELS", "CellError", "Column", "Kind"]
 
 # Qingdao's territory with a margin: a point outside is a typo (often lat/lon swapped).
 LAT_RANGE: Final = (35.0, 37.5)
@@ -25,6 +25,16 @@ LON_RANGE: Final = (119.0, 121.5)
 METER_MODELS: Final = ("G1.6", "G2.5", "G4")
 
 Check = Callable[[str], Any]
+
+
+class CellError(ValueError):
+    """What is wrong with a cell: an English message, and a ``code`` with ``params`` the
+    pages show in the reader's language."""
+
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = {k: str(v) for k, v in params.items()}
 
 
 def _id(text: str) -> str:
@@ -38,9 +48,9 @@ def _id(text: str) -> str:
 def _text(limit: int) -> Check:
     def check(text: str) -> str:
         if not text:
-            raise ValueError("must not be empty")
+            raise CellError("empty", "must not be empty")
         if len(text) > limit:
-            raise ValueError(f"longer than {limit} characters")
+            raise CellError("too_long", f"longer than {limit} characters", limit=limit)
         return text
 
     return check
@@ -49,7 +59,12 @@ def _text(limit: int) -> Check:
 def _one_of(options: tuple[str, ...]) -> Check:
     def check(text: str) -> str:
         if text not in options:
-            raise ValueError(f"{text!r} is not one of {', '.join(options)}")
+            raise CellError(
+                "not_one_of",
+                f"{text!r} is not one of {', '.join(options)}",
+                value=text,
+                options=", ".join(options),
+            )
         return text
 
     return check
@@ -60,9 +75,15 @@ def _number(low: float, high: float, *, open_low: bool = False) -> Check:
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
+            raise CellError("not_number", f"{text!r} is not a number", value=text) from None
         if not (low < value if open_low else low <= value) or value > high:
-            raise ValueError(f"{value:g} is outside {low:g}..{high:g}")
+            raise CellError(
+                "out_of_range",
+                f"{value:g} is outside {low:g}..{high:g}",
+                value=f"{value:g}",
+                low=f"{low:g}",
+                high=f"{high:g}",
+            )
         return value
 
     return check
@@ -77,7 +98,9 @@ def _instant(text: str) -> int | None:
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a time (e.g. 2026-01-15T08:00:00+08:00)") from None
+        raise CellError(
+            "bad_time", f"{text!r} is not a time (e.g. 2026-01-15T08:00:00+08:00)", value=text
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
     return int(parsed.timestamp() * 1000)

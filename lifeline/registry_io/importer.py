@@ -23,7 +23,7 @@ from typing import Any, Final
 import msgspec
 
 from lifeline.core.registry import Registry, Utility
-from lifeline.registry_io.columns import KINDS, Kind
+from lifeline.registry_io.columns import KINDS, CellError, Kind
 from lifeline.tables import Table, TableError
 
 __all__ = ["ImportPlan", "Parsed", "RowError", "imported_registry", "parse_rows", "plan_import"]
@@ -34,7 +34,13 @@ _TABLES: Final = ("channels", "meters", "stations", "enterprises")
 class RowError(msgspec.Struct, frozen=True):
     row: int  # the row number in the sheet (the header is row 1)
     column: str | None
-    message: str
+    message: str  # English
+    code: str = "other"  # the fault, for a message in the reader's language
+    params: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def _fault(row: int, column: str, error: CellError) -> RowError:
+    return RowError(row, column, str(error), error.code, error.params)
 
 
 @dataclass
@@ -81,8 +87,8 @@ def _cells(kind: Kind, positions: dict[str, int], row: int, cells: list[str], ou
             continue
         try:
             values[column.name] = column.check(text)
-        except ValueError as exc:
-            out.errors.append(RowError(row, column.name, str(exc)))
+        except CellError as exc:
+            out.errors.append(_fault(row, column.name, exc))
             ok = False
     return values if ok else None
 
@@ -96,22 +102,34 @@ def _other_kind(registry: Registry, kind: str, source_id: str) -> str | None:
 
 def _references(
     kind: str, values: dict[str, Any], registry: Registry, pending: set[str]
-) -> tuple[str, str] | None:
+) -> tuple[str, CellError] | None:
     """(column, fault) of a row naming what does not exist, else None."""
+    owner = values.get("owner")
     if kind in ("channels", "meters"):
-        utility = registry.utilities.get(values["owner"])
+        utility = registry.utilities.get(owner or "")
         if utility is None or utility.kind != "gas":
-            return "owner", f"{values['owner']!r} is not a gas utility of the registry"
-    if kind == "stations" and values["enterprise_id"] not in registry.enterprises:
-        return "enterprise_id", f"enterprise {values['enterprise_id']!r} is not in the registry"
+            return "owner", CellError(
+                "not_gas_utility", f"{owner!r} is not a gas utility of the registry", value=owner
+            )
+    enterprise = values.get("enterprise_id")
+    if kind == "stations" and enterprise not in registry.enterprises:
+        return "enterprise_id", CellError(
+            "unknown_enterprise",
+            f"enterprise {enterprise!r} is not in the registry",
+            value=enterprise,
+        )
     if kind == "enterprises":
-        utility = registry.utilities.get(values["owner"])
+        utility = registry.utilities.get(owner or "")
         if utility is not None and utility.kind != "heating":
-            return "owner", f"{values['owner']!r} is not a heating account"
-        if utility is None and values["owner"] in pending:
-            return "owner", f"{values['owner']!r} is the new account of another row"
+            return "owner", CellError(
+                "not_heating", f"{owner!r} is not a heating account", value=owner
+            )
+        if utility is None and owner in pending:
+            return "owner", CellError(
+                "owner_taken", f"{owner!r} is the new account of another row", value=owner
+            )
     if kind == "channels" and values["low_pct"] >= values["high_pct"]:
-        return "low_pct", "low_pct must be below high_pct"
+        return "low_pct", CellError("low_not_below_high", "low_pct must be below high_pct")
     return None
 
 
@@ -129,16 +147,17 @@ def parse_rows(table: Table, kind_name: str, registry: Registry) -> Parsed:
             continue
         source_id = values["id"]
         if source_id in first_row:
-            out.errors.append(
-                RowError(row, "id", f"{source_id} is also on row {first_row[source_id]}")
-            )
+            again = first_row[source_id]
+            message = f"{source_id} is also on row {again}"
+            out.errors.append(_fault(row, "id", CellError("duplicate", message, row=again)))
             continue
         first_row[source_id] = row
         if (other := _other_kind(registry, kind_name, source_id)) is not None:
-            out.errors.append(RowError(row, "id", f"{source_id} is already one of the {other}"))
+            message = f"{source_id} is already one of the {other}"
+            out.errors.append(_fault(row, "id", CellError("other_kind", message, kind=other)))
             continue
         if (fault := _references(kind_name, values, registry, new_owners)) is not None:
-            out.errors.append(RowError(row, *fault))
+            out.errors.append(_fault(row, *fault))
             continue
         if kind_name == "enterprises" and values["owner"] not in registry.utilities:
             new_owners.add(values["owner"])

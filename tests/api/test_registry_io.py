@@ -36,6 +36,10 @@ async def test_500_rows_with_3_bad_ones_dry_run_then_497_applied(env: Env) -> No
         (index + 2, column) for index, column, _ in BAD_ROWS
     ]  # sheet rows: the header is row 1
     assert "outside 35..37.5" in dry["errors"][0]["message"]
+    assert (dry["errors"][0]["code"], dry["errors"][0]["params"]["value"]) == (
+        "out_of_range",
+        "3.61",
+    )
     assert len(env.registry.channels) == before  # nothing changed yet
     done = await admin.post(IMPORT, params={"kind": "channels", "dry_run": False}, content=data)
     assert done.json()["applied"] is True

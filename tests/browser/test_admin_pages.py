@@ -98,6 +98,7 @@ async def test_an_admin_imports_500_channels_3_rows_refused_497_applied(
     assert await page.locator("#import-errors tbody tr").count() == 3
     rows = [await r.inner_text() for r in await page.locator("#import-errors tbody tr").all()]
     assert [r.split()[0] for r in rows] == ["43", "252", "500"]  # sheet rows (header = 1)
+    assert "3.61 超出范围 35–37.5" in rows[0]  # worded in the page's language
     after = (await api.get("/api/v1/channels", params={"limit": 1})).json()["total"]
     assert after == before + 497
     added = (await api.get("/api/v1/channels/GAS-2001")).json()

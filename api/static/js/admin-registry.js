@@ -7,6 +7,13 @@ import { call, download, failed, field, table } from "./admin-ui.js";
 const KINDS = ["channels", "enterprises", "stations", "meters"];
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/** A fault in the page's language (the API's English message for an unknown code). */
+function wording(e) {
+  const key = `rg.err.${e.code}`;
+  const text = t(key, e.params);
+  return text === key ? e.message : text;
+}
+
 function result(box, answer) {
   const counts = {
     rows: answer.rows, added: answer.added, updated: answer.updated,
@@ -19,7 +26,7 @@ function result(box, answer) {
   }
   const rows = [...byRow.entries()].map(([row, errors]) => ({
     id: row, row, column: errors.map((e) => e.column || "").join(", "),
-    message: errors.map((e) => e.message).join("; "),
+    message: errors.map(wording).join("; "),
   }));
   box.replaceChildren(
     el("p", { class: "result", dataset: { applied: String(answer.applied), ...counts } },
