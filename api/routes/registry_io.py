@@ -77,9 +77,10 @@ async def _apply(deps: Deps, registry: Registry, plan: ImportPlan) -> None:
     openapi_extra={
         "requestBody": {
             "required": True,
+            "description": "the file itself: CSV text, or an XLSX workbook's bytes",
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
-                _MEDIA["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
