@@ -10,9 +10,9 @@ const FIXED = ["name", "type", "kind"];
 
 function summary(rule) {
   const parts = [];
-  const arrow = { above: " ≥", below: " <" }[rule.direction] || "";
-  if (rule.metric) parts.push(`${t(`metric.${rule.metric}`)}${arrow}`);
-  if (rule.levels) parts.push(rule.levels.map((l) => `${l.value} ${t(`severity.${l.severity}`)}`).join(", "));
+  const arrow = { above: " ≥ ", below: " < " }[rule.direction] || "";
+  const levels = (rule.levels || []).map((l) => `${l.value} ${t(`severity.${l.severity}`)}`).join(", ");
+  if (rule.metric) parts.push(`${t(`metric.${rule.metric}`)}${levels ? arrow + levels : ""}`);
   if (rule.levels_from_registry) parts.push(`(${t("adm.tab.setpoints")})`);
   for (const key of ["deadband", "on_delay_s", "timeout_s", "duration_s", "detector"]) {
     if (rule[key] != null) parts.push(`${key}=${rule[key]}`);
@@ -87,7 +87,7 @@ export async function show(panel) {
     };
     listBox.replaceChildren(table([
       ["ru.rule", (r) => el("a", { href: "#rules", class: "rule-link" }, t(`rule.${r.name}`))],
-      ["ru.type", (r) => r.type], ["ru.kind", (r) => t(`kind.${r.kind}`)], ["ru.params", summary],
+      ["ru.type", (r) => t(`ru.type.${r.type}`)], ["ru.kind", (r) => t(`kind.${r.kind}`)], ["ru.params", summary],
     ], state.rules.map((r) => ({ ...r, id: r.name }))));
     for (const row of listBox.querySelectorAll("tbody tr")) {
       row.addEventListener("click", (event) => {
