@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Query, Request
 from prometheus_client import CollectorRegistry
 
+from alerts.rule_documents import RulesInUse
 from alerts.rules import RuleSet, load_rules
 from api.metrics import ApiMetrics
 from lifeline.core.identity import LoginPolicy
@@ -25,8 +26,10 @@ from lifeline.core.ports import (
     Clock,
     DeadLetterStore,
     FeedClock,
+    MaintenanceStore,
     NotifyView,
     RegistryStore,
+    RuleSetStore,
     TelemetryStore,
 )
 from lifeline.core.registry import Registry
@@ -125,6 +128,16 @@ class ApiDeps:
     notify: NotifyView | None = None
     """The notification centre (receivers, routes, tests, history); None = no
     notification file: alerts leave only by MQTT and the live stream."""
+    maintenance: MaintenanceStore | None = None
+    """Maintenance windows; None = none can be planned (``/maintenance`` answers 503)."""
+    maintenance_changed: Callable[[], None] | None = None
+    """Called after a window is saved: the rule engine of this process refreshes its
+    schedule at once (others poll the store)."""
+    rule_sets: RuleSetStore | None = None
+    """Where administrators' rule edits are saved; None = rules are read-only."""
+    rules_in_use: RulesInUse | None = None
+    """The rules document this process loaded and its origin (file or saved version);
+    None = the shipped defaults."""
 
 
 @dataclass(frozen=True, slots=True)

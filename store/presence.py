@@ -8,7 +8,8 @@ alone: a meter's or a station's slot would be written and never read (it was one
 extra point per record). Every source keeps its newest time (``seen``).
 
 :class:`WrittenMarks` remembers, per process, what a store already wrote, so it writes
-each presence slot once and a ``seen`` point at most every ``seen_every_ms`` per
+a source's current presence slot once (an older slot, from late or replayed records, is
+written again: the same point, overwritten) and a ``seen`` point at most every ``seen_every_ms`` per
 source (bounded: the least recently used sources are forgotten, and then written again).
 """
 
@@ -68,8 +69,9 @@ class WrittenMarks:
         slots = {
             (who, slot)
             for who, slot in presence.slots
-            if (mark := marks.get(who)) is None or slot > mark[1]
-        }
+            if (mark := marks.get(who)) is None or slot != mark[1]
+        }  # only the newest slot written is remembered: a late record's older slot is
+        # written again (an idempotent overwrite), never dropped
         return newest, slots
 
     def written(self, newest: dict[str, int], slots: set[tuple[str, int]]) -> None:

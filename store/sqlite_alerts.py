@@ -126,6 +126,15 @@ class SqliteAlertStore:
         """Audit entries (of one alert, or of all), newest first."""
         return await self._worker.run(_audit, alert_id, limit)
 
+    async def raised_between(self, start_ms: int, end_ms: int) -> list[Alert]:
+        """Alerts raised in ``[start_ms, end_ms)``, oldest first (a scan: reports only)."""
+        where = " WHERE raised_at_ms >= ? AND raised_at_ms < ? ORDER BY raised_at_ms, id"
+        return await self._worker.run(_select, where, [start_ms, end_ms])
+
+    async def audit_between(self, start_ms: int, end_ms: int) -> list[AuditEntry]:
+        """Audit entries at ``[start_ms, end_ms)``, oldest first (a scan: reports only)."""
+        return await self._worker.run(_audit_between, start_ms, end_ms)
+
     async def close(self) -> None:
         await self._worker.close()
 
@@ -192,6 +201,18 @@ def _query(conn: sqlite3.Connection, query: AlertQuery) -> tuple[list[Alert], in
         [*params, query.limit, query.offset],
     )
     return page, int(total)
+
+
+def _audit_between(conn: sqlite3.Connection, start: int, end: int) -> list[AuditEntry]:
+    rows = conn.execute(
+        f"SELECT {', '.join(_AUDIT_FIELDS)} FROM alert_audit"
+        " WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id",
+        (start, end),
+    )
+    return [
+        msgspec.convert(dict(zip(_AUDIT_FIELDS, row, strict=True)), AuditEntry, strict=False)
+        for row in rows
+    ]
 
 
 def _audit(conn: sqlite3.Connection, alert_id: int | None, limit: int) -> list[AuditEntry]:

@@ -5,7 +5,8 @@ column per field of the entity struct in :mod:`lifeline.core.registry`, with for
 the owning utility or enterprise. ``save`` replaces the whole registry in one
 transaction and counts up ``registry_version`` (one row), so processes that hold the
 registry in memory notice an edit by polling ``version`` (see ``lifeline.registry_follow``);
-``load`` returns ``None`` while nothing has been saved.
+``load`` returns ``None`` while nothing has been saved. Migration 3 adds
+``registered_at_ms`` to the four source tables (NULL for rows saved before it).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ _MIGRATIONS: Final[tuple[Migration, ...]] = (
         """CREATE TABLE registry_version (
             id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)""",
         "INSERT INTO registry_version(id, version) VALUES (0, 0)",
+    ),
+    (  # 3: when each source was registered (NULL: seeded before it was kept)
+        "ALTER TABLE channels ADD COLUMN registered_at_ms INTEGER",
+        "ALTER TABLE enterprises ADD COLUMN registered_at_ms INTEGER",
+        "ALTER TABLE stations ADD COLUMN registered_at_ms INTEGER",
+        "ALTER TABLE meters ADD COLUMN registered_at_ms INTEGER",
     ),
 )
 

@@ -138,6 +138,8 @@ class SqliteTelemetryStore:
         return await self._worker.run(_coverage, list(source_ids), start_ms, end_ms)
 
     async def first_seen(self, source_ids: Sequence[str]) -> dict[str, int]:
+        """Start of each source's first presence slot (``ports.FirstSeen``), for sources
+        that ever sent."""
         return await self._worker.run(_first_seen, list(source_ids))
 
     async def count(self, source_id: str | None = None) -> int:
@@ -234,13 +236,12 @@ def _coverage(conn: sqlite3.Connection, sources: list[str], start: int, end: int
 
 def _first_seen(conn: sqlite3.Connection, sources: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for chunk in _chunks(sources):
-        rows = conn.execute(
-            "SELECT source_id, min(slot_ms) FROM presence"
-            f" WHERE source_id IN ({placeholders(len(chunk))}) GROUP BY source_id",
-            chunk,
-        )
-        out.update(rows)
+    for source in dict.fromkeys(sources):  # one index seek each (primary key order)
+        row = conn.execute(
+            "SELECT slot_ms FROM presence WHERE source_id = ? ORDER BY slot_ms LIMIT 1", (source,)
+        ).fetchone()
+        if row is not None:
+            out[source] = int(row[0])
     return out
 
 

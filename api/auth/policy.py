@@ -33,6 +33,8 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/crew"): PUBLIC,
+    ("GET", "/admin"): PUBLIC,
+    ("GET", "/reports"): PUBLIC,
     # authentication
     ("POST", f"{_V1}/auth/login"): PUBLIC,
     ("POST", f"{_V1}/auth/logout"): ANYONE,
@@ -55,6 +57,7 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_V1}/rejects/summary"): STAFF,
     ("GET", f"{_V1}/rules"): ANYONE,  # names, metrics, set-points: alert texts on every page
     ("GET", f"{_V1}/kpis"): STAFF,
+    ("GET", f"{_V1}/reports"): STAFF,
     ("GET", f"{_V1}/labels"): PUBLIC,
     ("GET", f"{_V1}/search"): READERS,
     ("GET", f"{_V1}/utilities"): READERS,
@@ -77,6 +80,20 @@ ACCESS: Final[dict[tuple[str, str], Rule]] = {
     ("GET", f"{_V1}/api-keys"): ADMIN,
     ("DELETE", f"{_V1}/api-keys/{{key_id}}"): ADMIN,
     ("GET", f"{_V1}/audit"): ADMIN,
+    ("GET", f"{_V1}/crews"): ADMIN,
+    ("POST", f"{_V1}/registry/import"): ADMIN,
+    ("GET", f"{_V1}/registry/export"): ADMIN,
+    ("GET", f"{_V1}/setpoints"): ADMIN,
+    ("POST", f"{_V1}/setpoints"): ADMIN,
+    ("GET", f"{_V1}/rules/parameters"): ADMIN,
+    ("PUT", f"{_V1}/rules/parameters"): ADMIN,
+    ("POST", f"{_V1}/rules/dry-run"): ADMIN,
+    # maintenance windows (operators plan them too; every change is audited)
+    ("GET", f"{_V1}/maintenance"): STAFF,
+    ("POST", f"{_V1}/maintenance"): STAFF,
+    ("GET", f"{_V1}/maintenance/{{window_id}}"): STAFF,
+    ("PATCH", f"{_V1}/maintenance/{{window_id}}"): STAFF,
+    ("DELETE", f"{_V1}/maintenance/{{window_id}}"): STAFF,
     # notifications
     ("GET", f"{_V1}/notify/receivers"): ADMIN,
     ("GET", f"{_V1}/notify/routes"): ADMIN,

@@ -21,6 +21,8 @@ __all__ = ["DEFAULT_BODY_LIMIT", "ROUTE_BODY_LIMITS", "BodyLimitMiddleware"]
 DEFAULT_BODY_LIMIT: Final = 64 * 1024
 ROUTE_BODY_LIMITS: Final[Mapping[str, int]] = {
     "/api/v1/auth/login": 4 * 1024,  # a user name (≤ 64) and a password (≤ 256) in JSON
+    # a registry table (CSV or XLSX): 10,000 meters are ~1 MiB of CSV
+    "/api/v1/registry/import": 16 * 1024 * 1024,
 }
 
 

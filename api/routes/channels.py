@@ -31,10 +31,12 @@ from api.deps import (
 )
 from api.listing import ListingDep
 from api.lookup import open_alerts_of, require_channel
+from api.maintenance_index import ActiveMaintenanceDep
 from api.presence import SourceState, displayed_state
 from api.routes import API_PREFIX
 from api.schemas.alerts import AlertOut
 from api.schemas.common import Page
+from api.schemas.maintenance import SourceMaintenance
 from api.schemas.registry import ChannelDetail, ChannelOut
 from api.schemas.registry_edit import ChannelEdit
 from lifeline.core.alert import Alert
@@ -93,6 +95,7 @@ async def list_channels(
     alerts: AlertStoreDep,
     now_of: SourceNowDep,
     listing: ListingDep,
+    active: ActiveMaintenanceDep,
     district: Annotated[str | None, Query(description="e.g. 市南")] = None,
     state: Annotated[SourceState | None, Query(description="displayed state")] = None,
     owner: Annotated[str | None, Query(description="gas utility id")] = None,
@@ -104,7 +107,10 @@ async def list_channels(
     statuses = await _statuses(channels, telemetry, alerts, now_of)
     if state is not None:
         statuses = [s for s in statuses if s.state == state]
-    return listing.page_of(statuses, _Status.out)
+    page = listing.page_of(statuses, _Status.out)
+    for item in page.items:
+        item.maintenance = SourceMaintenance.of_window(active.of(item.id))
+    return page
 
 
 @router.get("/{channel_id}", summary="One channel with its open alerts")
@@ -115,6 +121,7 @@ async def get_channel(
     alerts: AlertStoreDep,
     now_of: SourceNowDep,
     principal: PrincipalDep,
+    active: ActiveMaintenanceDep,
 ) -> ChannelDetail:
     channel = require_channel(registry, channel_id)
     await check_source(principal, registry, alerts, channel_id)
@@ -126,6 +133,7 @@ async def get_channel(
     last_seen_ms = seen.get(channel.id)
     state = displayed_state(mine, last_seen_ms, now_of(channel.id))
     base = ChannelOut.of(channel, state, latest.get(channel.id), last_seen_ms, len(mine))
+    base.maintenance = SourceMaintenance.of_window(active.of(channel.id))
     return ChannelDetail(**base.model_dump(), open_alerts=[AlertOut.of(a) for a in mine])
 
 
@@ -140,6 +148,7 @@ async def edit_channel(
     telemetry: TelemetryDep,
     alerts: AlertStoreDep,
     now_of: SourceNowDep,
+    active: ActiveMaintenanceDep,
 ) -> ChannelDetail:
     """Applied in place to this process's live registry (the engine and ingester of
     ``lifeline up`` read the same object, so the next record is judged by it) and saved
@@ -169,4 +178,4 @@ async def edit_channel(
         target=f"channel/{channel_id}",
         detail=detail or None,
     )
-    return await get_channel(channel_id, registry, telemetry, alerts, now_of, principal)
+    return await get_channel(channel_id, registry, telemetry, alerts, now_of, principal, active)

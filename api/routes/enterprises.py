@@ -1,13 +1,11 @@
 """``/api/v1/enterprises``: heating enterprises with on-line status and today's on-line rate.
 
 The list takes four batched store calls whatever its size: ``last_seen`` of every
-station and enterprise, ``first_seen`` and ``coverage`` of every enterprise, and the open
-alerts.
-
-Today's on-line rate counts from local midnight or from the enterprise's first record
-(its registration as far as the platform knows: the registry keeps no registration
-time), whichever is later; an enterprise that has sent data in every slot since the
-platform first heard of it is at 100 %, even on the day the platform started.
+station and enterprise, ``coverage`` of every enterprise since local midnight, the
+first record of enterprises without a registration time, and the open alerts.
+Today's rate counts from local midnight or, when later, the enterprise's registration
+(its first record for seeded demo data: the registry keeps no registration time for
+them): a platform started at 01:40 does not count the night before it as off-line.
 """
 
 from __future__ import annotations
@@ -32,9 +30,11 @@ from api.deps import (
 )
 from api.listing import ListingDep
 from api.lookup import require_enterprise
+from api.maintenance_index import ActiveMaintenanceDep
 from api.presence import is_online
 from api.routes import API_PREFIX
 from api.schemas.common import Page
+from api.schemas.maintenance import SourceMaintenance
 from api.schemas.registry import EnterpriseDetail, EnterpriseOut, StationOut
 from api.timeparse import local_midnight_ms
 from lifeline.core.ports import AlertStore, TelemetryStore
@@ -55,13 +55,13 @@ def online_rate(covered_slots: int, since_ms: int, now_ms: int) -> float:
     return min(1.0, covered_slots / elapsed)
 
 
-def counting_start(day_start_ms: int, first_seen_ms: int | None) -> int:
+def counting_start(day_start_ms: int, registered_ms: int | None) -> int:
     """Where an on-line rate over a period starting at ``day_start_ms`` counts from: the
-    period's start, or the source's first presence slot when that is later (a source
-    is not off line before it existed). A source never heard of counts from the start."""
-    if first_seen_ms is None:
+    period's start, or the slot of the source's registration (for seeded sources: its
+    first record) when that is later; a source not yet heard of counts from the start."""
+    if registered_ms is None:
         return day_start_ms
-    return max(day_start_ms, first_seen_ms)
+    return max(day_start_ms, registered_ms - registered_ms % PRESENCE_SLOT_MS)
 
 
 def _owner(enterprise: Enterprise) -> str:
@@ -82,11 +82,11 @@ async def _summaries(
     enterprise_ids = [e.id for e in enterprises]
     station_ids = [s.id for e in enterprises for s in registry.stations_by_enterprise.get(e.id, [])]
     midnight = local_midnight_ms(now_ms)
-    seen, first, coverage, open_alerts = await asyncio.gather(
+    seen, coverage, open_alerts, first = await asyncio.gather(
         telemetry.last_seen([*station_ids, *enterprise_ids]),
-        telemetry.first_seen(enterprise_ids),
         telemetry.coverage(enterprise_ids, midnight, now_ms + 1),
         alerts.open_alerts(),
+        telemetry.first_seen([e.id for e in enterprises if e.registered_at_ms is None]),
     )
     open_counts: Counter[str] = Counter()
     for alert in open_alerts:
@@ -98,7 +98,7 @@ async def _summaries(
         stations = registry.stations_by_enterprise.get(enterprise.id, [])
         times = [seen[i] for i in (enterprise.id, *(s.id for s in stations)) if i in seen]
         last_data = max(times) if times else None
-        since = counting_start(midnight, first.get(enterprise.id))
+        since = counting_start(midnight, enterprise.registered_at_ms or first.get(enterprise.id))
         out.append(
             EnterpriseOut.of(
                 enterprise,
@@ -120,6 +120,7 @@ async def list_enterprises(
     clock: ClockDep,
     now_of: SourceNowDep,
     listing: ListingDep,
+    active: ActiveMaintenanceDep,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
     online: Annotated[bool | None, Query(description="only on-line (or off-line) ones")] = None,
 ) -> Page[EnterpriseOut]:
@@ -127,7 +128,10 @@ async def list_enterprises(
     rows, _ = await _summaries(enterprises, registry, telemetry, alerts, clock.now_ms(), now_of)
     if online is not None:
         rows = [r for r in rows if r.online is online]
-    return Page(items=listing.shown(rows), total=len(rows))
+    shown = listing.shown(rows)
+    for row in shown:
+        row.maintenance = SourceMaintenance.of_window(active.of(row.id))
+    return Page(items=shown, total=len(rows))
 
 
 @router.get("/{enterprise_id}", summary="One enterprise with its stations")
@@ -139,6 +143,7 @@ async def get_enterprise(
     clock: ClockDep,
     now_of: SourceNowDep,
     principal: PrincipalDep,
+    active: ActiveMaintenanceDep,
 ) -> EnterpriseDetail:
     enterprise = require_enterprise(registry, enterprise_id)
     await check_source(principal, registry, alerts, enterprise_id)
@@ -147,4 +152,7 @@ async def get_enterprise(
         StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now_of(s.id)))
         for s in sorted(registry.stations_by_enterprise.get(enterprise.id, []), key=lambda s: s.id)
     ]
+    rows[0].maintenance = SourceMaintenance.of_window(active.of(enterprise.id))
+    for station in stations:
+        station.maintenance = SourceMaintenance.of_window(active.of(station.id))
     return EnterpriseDetail(**rows[0].model_dump(), stations=stations)

@@ -11,10 +11,12 @@ from api.auth.scope import check_source
 from api.deps import AlertStoreDep, RegistryDep, SourceNowDep, TelemetryDep
 from api.listing import ListingDep
 from api.lookup import require_station
+from api.maintenance_index import ActiveMaintenanceDep
 from api.presence import is_online
 from api.routes import API_PREFIX
 from api.routes.detail import source_detail
 from api.schemas.common import Page
+from api.schemas.maintenance import SourceMaintenance
 from api.schemas.registry import StationDetail, StationOut
 
 __all__ = ["router"]
@@ -30,6 +32,7 @@ async def list_stations(
     telemetry: TelemetryDep,
     now_of: SourceNowDep,
     listing: ListingDep,
+    active: ActiveMaintenanceDep,
     enterprise_id: Annotated[str | None, Query(description="e.g. HEAT-001")] = None,
     district: Annotated[str | None, Query(description="e.g. 黄岛")] = None,
 ) -> Page[StationOut]:
@@ -44,6 +47,8 @@ async def list_stations(
     items = [
         StationOut.of(s, seen.get(s.id), is_online(seen.get(s.id), now_of(s.id))) for s in shown
     ]
+    for item in items:
+        item.maintenance = SourceMaintenance.of_window(active.of(item.id))
     return Page(items=items, total=len(stations))
 
 
@@ -55,12 +60,14 @@ async def get_station(
     alerts: AlertStoreDep,
     now_of: SourceNowDep,
     principal: PrincipalDep,
+    active: ActiveMaintenanceDep,
 ) -> StationDetail:
     station = require_station(registry, station_id)
     await check_source(principal, registry, alerts, station_id)
     detail = await source_detail(telemetry, alerts, station.id)
     online = is_online(detail.last_seen_ms, now_of(station.id))
     base = StationOut.of(station, detail.last_seen_ms, online)
+    base.maintenance = SourceMaintenance.of_window(active.of(station.id))
     return StationDetail(
         **base.model_dump(),
         enterprise_name=registry.enterprises[station.enterprise_id].name,

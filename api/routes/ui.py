@@ -1,5 +1,6 @@
-"""The web interface: the control-room page at ``/``, the field-crew page at ``/crew``
-and their static files (plain JavaScript modules, CSS, vendored ECharts) under ``/static``.
+"""The web interface: the control-room page at ``/``, the field-crew page at ``/crew``,
+administration at ``/admin``, the printable reports at ``/reports``, and their static
+files (plain JavaScript modules, CSS, vendored ECharts) under ``/static``.
 
 Nothing is built: the files in ``api/static`` are served as they are.
 """
@@ -29,6 +30,16 @@ async def control_room() -> FileResponse:
 @router.get("/crew")
 async def crew() -> FileResponse:
     return FileResponse(STATIC_DIR / "crew.html", headers=_NO_CACHE)
+
+
+@router.get("/admin")
+async def admin() -> FileResponse:
+    return FileResponse(STATIC_DIR / "admin.html", headers=_NO_CACHE)
+
+
+@router.get("/reports")
+async def reports() -> FileResponse:
+    return FileResponse(STATIC_DIR / "reports.html", headers=_NO_CACHE)
 
 
 def static_files() -> StaticFiles:

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from api.auth.audit import record
+from api.auth.changes import before_after
 from api.auth.guard import PrincipalDep
 from api.auth.secrets import API_KEY_PREFIX, hash_password, new_token, token_hash
 from api.deps import AuthStoreDep, Deps
@@ -31,6 +32,18 @@ from lifeline.core.identity import Credential, CredentialKind, User
 from lifeline.core.ports import AuthStore
 
 __all__ = ["router"]
+
+
+def _audited(user: User) -> dict[str, object]:
+    """What the audit log keeps of an account (never its password hash)."""
+    return {
+        "role": user.role.value,
+        "crew_id": user.crew_id,
+        "utility_id": user.utility_id,
+        "active": user.active,
+        "has_password": user.password_hash is not None,
+    }
+
 
 router = APIRouter(prefix=API_PREFIX, tags=["admin"])
 
@@ -78,7 +91,7 @@ async def create_user(
         "user",
         "create",
         target=f"user/{user.username}",
-        detail=f"role={user.role.value}",
+        detail=before_after(None, _audited(user)),
     )
     return UserOut.of(user)
 
@@ -119,9 +132,15 @@ async def update_user(
         for credential in await store.list_credentials(username):
             if credential.kind is CredentialKind.SESSION and credential.revoked_at_ms is None:
                 await store.revoke_credential(credential.id, now)
-    shown = ", ".join(f"{k}=***" if k == "password" else f"{k}={v}" for k, v in changes.items())
     await record(
-        request, principal.name, "user", "update", target=f"user/{username}", detail=shown or None
+        request,
+        principal.name,
+        "user",
+        "update",
+        target=f"user/{username}",
+        detail=before_after(
+            _audited(user), _audited(updated), password_changed="password" in changes
+        ),
     )
     return UserOut.of(updated)
 

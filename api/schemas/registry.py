@@ -7,6 +7,7 @@ from pydantic import Field
 from api.presence import SourceState
 from api.schemas.alerts import AlertOut
 from api.schemas.common import OutModel, PointOut
+from api.schemas.maintenance import SourceMaintenance
 from lifeline.core.records import Point
 from lifeline.core.registry import Channel, Enterprise, Meter, Station
 
@@ -54,6 +55,9 @@ class ChannelOut(OutModel):
     last_seen: str | None
     last_seen_ms: int | None
     open_alert_count: int
+    maintenance: SourceMaintenance | None = Field(
+        default=None, description="the maintenance window the source is in now, if any"
+    )
 
     @classmethod
     def of(
@@ -88,6 +92,9 @@ class StationOut(OutModel):
     online: bool
     last_seen: str | None
     last_seen_ms: int | None
+    maintenance: SourceMaintenance | None = Field(
+        default=None, description="the maintenance window the source is in now, if any"
+    )
 
     @classmethod
     def of(cls, station: Station, last_seen_ms: int | None, online: bool) -> StationOut:
@@ -120,6 +127,9 @@ class EnterpriseOut(OutModel):
         ),
     )
     open_alert_count: int
+    maintenance: SourceMaintenance | None = Field(
+        default=None, description="the maintenance window the source is in now, if any"
+    )
 
     @classmethod
     def of(
@@ -155,6 +165,9 @@ class MeterOut(OutModel):
     model: str
     last_seen: str | None
     last_seen_ms: int | None
+    maintenance: SourceMaintenance | None = Field(
+        default=None, description="the maintenance window the source is in now, if any"
+    )
 
     @classmethod
     def of(cls, meter: Meter, last_seen_ms: int | None) -> MeterOut:

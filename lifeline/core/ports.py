@@ -21,6 +21,7 @@ from lifeline.core.identity import (
     LoginPolicy,
     User,
 )
+from lifeline.core.maintenance import MaintenanceQuery, MaintenanceWindow
 from lifeline.core.notifications import Attempt, Item
 from lifeline.core.payloads import AlertEvent
 from lifeline.core.records import Bucket, DeviceEvent, Point, Record
@@ -36,9 +37,12 @@ __all__ = [
     "DeadLetterQuery",
     "DeadLetterStore",
     "FeedClock",
+    "MaintenanceStore",
     "Notifier",
     "NotifyView",
     "RegistryStore",
+    "RuleSetStore",
+    "StoredRules",
     "TelemetryStore",
 ]
 
@@ -136,6 +140,14 @@ class AlertStore(Protocol):
 
     async def audit(self, alert_id: int | None = None, limit: int = 1000) -> list[AuditEntry]: ...
 
+    async def raised_between(self, start_ms: int, end_ms: int) -> list[Alert]:
+        """Alerts raised in ``[start_ms, end_ms)`` (event time), oldest first (reports)."""
+        ...
+
+    async def audit_between(self, start_ms: int, end_ms: int) -> list[AuditEntry]:
+        """Audit entries at ``[start_ms, end_ms)``, oldest first (reports)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -178,6 +190,58 @@ class RegistryStore(Protocol):
 
     async def version(self) -> int:
         """Counts up with every ``save`` (0 = never saved): cheap to poll."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MaintenanceStore(Protocol):
+    """Maintenance windows (``lifeline.core.maintenance``) and which rule engine has
+    carried out which phase of which window."""
+
+    async def add(self, window: MaintenanceWindow) -> MaintenanceWindow: ...
+
+    async def update(self, window: MaintenanceWindow) -> None: ...
+
+    async def get(self, window_id: int) -> MaintenanceWindow | None: ...
+
+    async def query(self, query: MaintenanceQuery) -> tuple[list[MaintenanceWindow], int]: ...
+
+    async def version(self) -> int:
+        """Counts up with every change: cheap to poll."""
+        ...
+
+    async def progress(self, worker: str) -> set[tuple[int, str]]: ...
+
+    async def mark(self, window_id: int, worker: str, phase: str, at_ms: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class StoredRules(msgspec.Struct, frozen=True):
+    """A rules document saved by an administrator: the YAML of a whole rules file,
+    based on the rules file whose content had ``base_sha256``."""
+
+    version: int
+    yaml: str
+    base_sha256: str
+    saved_by: str
+    saved_at_ms: int
+    note: str | None = None
+
+
+class RuleSetStore(Protocol):
+    """Rule documents saved from the administration page, newest wins (from the next
+    start of the rule engine)."""
+
+    async def latest(self) -> StoredRules | None: ...
+
+    async def save(
+        self, yaml: str, base_sha256: str, saved_by: str, saved_at_ms: int, note: str | None
+    ) -> StoredRules: ...
+
+    async def history(self, limit: int = 20) -> list[StoredRules]:
+        """Newest first."""
         ...
 
     async def close(self) -> None: ...

@@ -36,6 +36,7 @@ class Channel(msgspec.Struct, frozen=True):
     owner: str  # utility id
     low_pct: float = 20.0
     high_pct: float = 50.0
+    registered_at_ms: int | None = None  # see Registry: None = seeded before it was kept
 
 
 class Enterprise(msgspec.Struct, frozen=True):
@@ -47,6 +48,7 @@ class Enterprise(msgspec.Struct, frozen=True):
     owner: str  # utility id, e.g. heat-001
     lat: float
     lon: float
+    registered_at_ms: int | None = None
 
 
 class Station(msgspec.Struct, frozen=True):
@@ -59,6 +61,7 @@ class Station(msgspec.Struct, frozen=True):
     lat: float
     lon: float
     area_m2: float
+    registered_at_ms: int | None = None
 
 
 class Meter(msgspec.Struct, frozen=True):
@@ -71,6 +74,7 @@ class Meter(msgspec.Struct, frozen=True):
     lat: float
     lon: float
     model: str  # G1.6 | G2.5
+    registered_at_ms: int | None = None
 
 
 class Registry:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from alerts.notify_memory import BroadcastNotifier
 from alerts.remote import MqttActionsBridge
-from alerts.rules import load_rules
 from api.deps import ComponentHealth, HealthReport
 from lifeline.core.timeutil import SystemClock
 from lifeline.registry_follow import follow_registry
@@ -17,6 +16,7 @@ from lifeline.roles.stores import Stores
 from lifeline.roles.wiring import (
     broker_address,
     build_api,
+    load_rules_in_use,
     notification_center,
     prepare_api_auth,
 )
@@ -48,8 +48,8 @@ async def run_api(settings: Settings) -> None:
 
         # the admin endpoints (receivers, routes, test messages, history); the rules
         # workers run the centre itself
-        rules = load_rules(settings.rules_file)
-        center = await notification_center(settings, stores, closing, rules)
+        rules = await load_rules_in_use(settings, stores)
+        center = await notification_center(settings, stores, closing, rules.rules)
         app = await build_api(
             settings,
             stores,
@@ -57,6 +57,7 @@ async def run_api(settings: Settings) -> None:
             clock=SystemClock(),
             health=health,
             live=broadcast.subscribe,
+            rules=rules,
             notify=center,
         )
         await run_until_stopped(

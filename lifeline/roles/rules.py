@@ -11,7 +11,6 @@ import logging
 
 from alerts.engine import EngineOptions
 from alerts.remote import owned_sources
-from alerts.rules import load_rules
 from alerts.service import RulesService
 from api.deps import ComponentHealth, HealthReport
 from api.ops import create_ops_app
@@ -22,6 +21,7 @@ from lifeline.roles.process import Closables, api_server, run_until_stopped, sto
 from lifeline.roles.stores import Stores
 from lifeline.roles.wiring import (
     broker_address,
+    load_rules_in_use,
     owned_by,
     start_alerting,
 )
@@ -50,12 +50,13 @@ async def run_rules(settings: Settings) -> None:
             stores,
             closing,
             publisher,
-            rules=load_rules(settings.rules_file),
+            rules=(await load_rules_in_use(settings, stores)).rules,
             options=EngineOptions(
                 state_path=settings.data_dir / f"rule_state-{tag}.msgpack",
                 owns=owned_by(owned, settings.partitions),
                 owns_source=owned_sources(registry, owned, settings.partitions),
             ),
+            worker=f"rules-{tag}",
         )
         service = RulesService(
             alerting.engine, address, partitions=owned, client_id=f"lifeline-rules-{tag}"

@@ -18,7 +18,6 @@ from typing import Any
 
 from alerts.engine import EngineOptions
 from alerts.notify_memory import BroadcastNotifier
-from alerts.rules import load_rules
 from api.deps import ComponentHealth, HealthReport
 from ingest.config import BatchConfig
 from ingest.local import LocalInbox
@@ -42,6 +41,7 @@ from lifeline.roles.wiring import (
     build_api,
     ingest_config,
     ingest_health,
+    load_rules_in_use,
     prepare_api_auth,
     start_alerting,
     store_health,
@@ -175,13 +175,13 @@ async def _serve_stack(
     telemetry = await stores.telemetry()
     broadcast = BroadcastNotifier()
     publisher = AlertPublisher(address, client_id=f"{settings.mqtt_client_id}-alerts")
-    rules = load_rules(settings.rules_file)
+    rules = await load_rules_in_use(settings, stores)
     alerting = await start_alerting(
         settings,
         stores,
         closing,
         publisher,
-        rules=rules,
+        rules=rules.rules,
         options=EngineOptions(state_path=settings.data_dir / "rule_state.msgpack"),
         notifiers=(broadcast,),
     )
@@ -217,6 +217,7 @@ async def _serve_stack(
         live=broadcast.subscribe,
         rules=rules,
         notify=alerting.center,
+        maintenance_changed=alerting.maintenance.wake,
     )
 
     async def start_simulator() -> None:

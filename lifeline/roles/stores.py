@@ -30,8 +30,10 @@ from store import (
     SqliteAlertStore,
     SqliteAuthStore,
     SqliteDeadLetterStore,
+    SqliteMaintenanceStore,
     SqliteNotificationStore,
     SqliteRegistryStore,
+    SqliteRuleSetStore,
     SqliteTelemetryStore,
 )
 
@@ -124,7 +126,8 @@ async def load_or_seed_registry(store: SqliteRegistryStore, settings: Settings) 
 
 class Stores:
     """The stores of one role process, each opened on first use and closed by
-    ``closing`` (alerts, dead letters, registry and accounts share ``lifeline.db``).
+    ``closing`` (alerts, dead letters, registry, accounts, maintenance windows and saved
+    rules share ``lifeline.db``).
     A role that writes telemetry gets an InfluxDB store behind the on-disk spool."""
 
     def __init__(self, settings: Settings, closing: Closables, *, writes_telemetry: bool) -> None:
@@ -153,6 +156,14 @@ class Stores:
     @functools.cached_property
     def registry_store(self) -> SqliteRegistryStore:
         return self._closing.keep(SqliteRegistryStore(self._settings.db_path))
+
+    @functools.cached_property
+    def maintenance(self) -> SqliteMaintenanceStore:
+        return self._closing.keep(SqliteMaintenanceStore(self._settings.db_path))
+
+    @functools.cached_property
+    def rule_sets(self) -> SqliteRuleSetStore:
+        return self._closing.keep(SqliteRuleSetStore(self._settings.db_path))
 
     async def registry(self) -> Registry:
         """The registry (loaded, or seeded at first start), the same object every call."""

@@ -12,12 +12,17 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
+
 from alerts.engine import AlertEngine, EngineOptions
+from alerts.maintenance import MaintenanceSchedule
+from alerts.maintenance_runner import MaintenanceRunner
 from alerts.notify.center import NotificationCenter, build_receivers
 from alerts.notify.config import load_notify_config
 from alerts.notify_mqtt import MqttNotifier
 from alerts.remote import alert_partition_key
-from alerts.rules import RuleSet, load_rules
+from alerts.rule_documents import RulesInUse, rules_in_use
+from alerts.rules import RuleSet
 from api.app import create_app
 from api.auth.bootstrap import prepare_auth
 from api.deps import ApiDeps, AuthOptions, ComponentHealth, HealthCheck, LiveFeed
@@ -50,6 +55,7 @@ __all__ = [
     "build_api",
     "ingest_config",
     "ingest_health",
+    "load_rules_in_use",
     "notification_center",
     "owned_by",
     "prepare_api_auth",
@@ -97,13 +103,15 @@ def ingest_config(settings: Settings, address: BrokerAddress, **extra: Any) -> M
 
 @dataclass(frozen=True)
 class Alerting:
-    """The rule engine and, with a notify file, its notification centre."""
+    """The rule engine, the runner of its maintenance windows and, with a notify file,
+    its notification centre."""
 
     engine: AlertEngine
     center: NotificationCenter | None
+    maintenance: MaintenanceRunner
 
     def jobs(self) -> dict[str, Coroutine[Any, Any, None]]:
-        jobs = {"engine": self.engine.run()}
+        jobs = {"engine": self.engine.run(), "maintenance": self.maintenance.run()}
         if self.center is not None:
             jobs["notifications"] = self.center.run()
         return jobs
@@ -123,26 +131,49 @@ async def start_alerting(
     rules: RuleSet,
     options: EngineOptions,
     notifiers: tuple[Notifier, ...] = (),
+    worker: str = "engine",
 ) -> Alerting:
     """The rule engine, started (its state loaded) and stopped by ``closing``, and the
     notification centre of ``settings.notify_file`` (checked here, at start), which the
-    engine wakes at every transition."""
+    engine wakes at every transition. The engine's new alerts of a source in maintenance
+    are suppressed (the schedule is loaded before it starts); ``worker`` names this
+    engine in the maintenance store's progress (one per rules worker)."""
     center = await notification_center(settings, stores, closing, rules)
+    registry = await stores.registry()
+    clock = SystemClock()
+    schedule = MaintenanceSchedule(registry)
+    await schedule.refresh(stores.maintenance, clock.now_ms())
     engine = AlertEngine(
         rules,
-        await stores.registry(),
+        registry,
         stores.alerts,
         [
             MqttNotifier(publisher, settings.topic_prefix),
             *notifiers,
             *((center,) if center is not None else ()),
         ],
-        SystemClock(),
-        options,
+        clock,
+        msgspec.structs.replace(options, suppressed=schedule.reason),
     )
     await engine.start()
     closing.add(engine.stop)
-    return Alerting(engine, center)
+    runner = MaintenanceRunner(
+        schedule,
+        stores.maintenance,
+        stores.alerts,
+        engine,
+        engine.open,
+        registry,
+        clock,
+        worker=worker,
+    )
+    return Alerting(engine, center, runner)
+
+
+async def load_rules_in_use(settings: Settings, stores: Stores) -> RulesInUse:
+    """The rules to run: the rules file, or an administrator's saved edit of it
+    (``alerts.rule_documents``)."""
+    return await rules_in_use(settings.rules_file, stores.rule_sets)
 
 
 async def build_api(
@@ -153,9 +184,10 @@ async def build_api(
     clock: Clock,
     health: HealthCheck,
     live: LiveFeed,
-    rules: RuleSet | None = None,
+    rules: RulesInUse,
     feeds: FeedClock | None = None,
     notify: NotifyView | None = None,
+    maintenance_changed: Callable[[], None] | None = None,
 ) -> Any:
     """The API/dashboard app over ``stores`` (the FastAPI app of ``api.app``)."""
     return create_app(
@@ -169,7 +201,8 @@ async def build_api(
             feeds=feeds,
             live=live,
             health=health,
-            rules=load_rules(settings.rules_file) if rules is None else rules,
+            rules=rules.rules,
+            rules_in_use=rules,
             auth=stores.auth,
             auth_options=AuthOptions(
                 session_ms=int(settings.session_hours * 3_600_000),
@@ -177,6 +210,9 @@ async def build_api(
             ),
             registry_store=stores.registry_store,
             notify=notify,
+            maintenance=stores.maintenance,
+            maintenance_changed=maintenance_changed,
+            rule_sets=stores.rule_sets,
         )
     )
 

@@ -23,7 +23,9 @@ from store import (
     SqliteAlertStore,
     SqliteAuthStore,
     SqliteDeadLetterStore,
+    SqliteMaintenanceStore,
     SqliteRegistryStore,
+    SqliteRuleSetStore,
     SqliteTelemetryStore,
 )
 from tests.api.factories import FixedClock, issue_token
@@ -101,6 +103,8 @@ async def env(tmp_path: Path, registry: Registry) -> AsyncIterator[Env]:
     health: dict[str, ComponentHealth] = {"store": ComponentHealth(True, "sqlite")}
     auth = SqliteAuthStore(tmp_path / "lifeline.db")
     registry_store = SqliteRegistryStore(tmp_path / "lifeline.db")
+    maintenance = SqliteMaintenanceStore(tmp_path / "lifeline.db")
+    rule_sets = SqliteRuleSetStore(tmp_path / "lifeline.db")
     deps = ApiDeps(
         registry=registry,
         telemetry=telemetry,
@@ -113,6 +117,8 @@ async def env(tmp_path: Path, registry: Registry) -> AsyncIterator[Env]:
         auth=auth,
         auth_options=AuthOptions(now_ms=clock.now_ms),
         registry_store=registry_store,
+        maintenance=maintenance,
+        rule_sets=rule_sets,
     )
     transport = httpx.ASGITransport(app=create_app(deps))
     token = await issue_token(auth, "op-test", Role.OPERATOR)
@@ -127,5 +133,13 @@ async def env(tmp_path: Path, registry: Registry) -> AsyncIterator[Env]:
         yield env
         for extra in env._extra:
             await extra.aclose()
-    for store in (telemetry, alert_store, deadletters, auth, registry_store):
+    for store in (
+        telemetry,
+        alert_store,
+        deadletters,
+        auth,
+        registry_store,
+        maintenance,
+        rule_sets,
+    ):
         await store.close()

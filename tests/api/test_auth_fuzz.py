@@ -30,7 +30,9 @@ from store import (
     SqliteAlertStore,
     SqliteAuthStore,
     SqliteDeadLetterStore,
+    SqliteMaintenanceStore,
     SqliteRegistryStore,
+    SqliteRuleSetStore,
     SqliteTelemetryStore,
 )
 from tests.api.factories import FixedClock, gas, issue_token
@@ -61,6 +63,7 @@ async def _build(directory: Path, registry: Registry) -> tuple[httpx.AsyncClient
     telemetry = SqliteTelemetryStore(directory / "telemetry.db")
     alerts, auth = SqliteAlertStore(db), SqliteAuthStore(db)
     deadletters, registry_store = SqliteDeadLetterStore(db), SqliteRegistryStore(db)
+    maintenance, rule_sets = SqliteMaintenanceStore(db), SqliteRuleSetStore(db)
     engine = AlertEngine(
         load_rules(), registry, alerts, [BroadcastNotifier()], clock,
         metrics=AlertMetrics(CollectorRegistry()),
@@ -73,10 +76,12 @@ async def _build(directory: Path, registry: Registry) -> tuple[httpx.AsyncClient
         registry=registry, telemetry=telemetry, alerts=alerts, actions=engine,
         deadletters=deadletters, clock=clock, auth=auth,
         auth_options=AuthOptions(now_ms=clock.now_ms), registry_store=registry_store,
+        maintenance=maintenance, rule_sets=rule_sets,
     )  # fmt: skip
     token = await issue_token(auth, "fuzz-operator", Role.OPERATOR)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(deps)))
-    return client, token, [telemetry, alerts, auth, deadletters, registry_store]
+    stores = [telemetry, alerts, auth, deadletters, registry_store, maintenance, rule_sets]
+    return client, token, stores
 
 
 @pytest.fixture(scope="module")

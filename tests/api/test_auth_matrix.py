@@ -23,6 +23,7 @@ SAMPLES = {
     "username": "op-test",
     "key_id": "999999",
     "receiver": "duty",
+    "window_id": "1",
 }
 BODIES: dict[str, dict[str, Any]] = {
     "POST": {},

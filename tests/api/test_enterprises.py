@@ -7,6 +7,7 @@ import pytest
 from api.routes.enterprises import counting_start, online_rate
 from lifeline.core.alert import AlertCategory, Severity
 from lifeline.core.ids import SourceKind
+from lifeline.core.records import PRESENCE_SLOT_MS as SLOT
 from tests.api.conftest import Env
 from tests.api.factories import HOUR, MINUTE, NOW_MS, raise_alert, station
 
@@ -61,9 +62,10 @@ async def test_online_rate_today_counts_from_the_first_record_not_midnight(env: 
 
 
 def test_counting_starts_at_the_later_of_the_day_and_the_first_record() -> None:
-    assert counting_start(1000, None) == 1000
-    assert counting_start(1000, 400) == 1000  # known since yesterday: from midnight
-    assert counting_start(1000, 4000) == 4000
+    day = 100 * SLOT
+    assert counting_start(day, None) == day
+    assert counting_start(day, day - 1) == day  # known since yesterday: from midnight
+    assert counting_start(day, day + 3 * SLOT + 7) == day + 3 * SLOT  # from its slot
 
 
 def test_online_rate_counts_the_current_slot_and_never_exceeds_one() -> None:
@@ -115,3 +117,14 @@ async def test_unknown_enterprise_is_404(env: Env) -> None:
     response = await env.client.get("/api/v1/enterprises/HEAT-999")
     assert response.status_code == 404
     assert "HEAT-999" in response.json()["detail"]
+
+
+async def test_online_rate_today_counts_from_the_first_record_when_after_midnight(
+    env: Env,
+) -> None:
+    """Issue 16: the platform started at 01:40; an enterprise sending ever since is 100 %."""
+    started = MIDNIGHT_LOCAL_MS + 100 * MINUTE
+    records = [station("HEAT-004-S01", t) for t in range(started, env.clock.now, 5 * MINUTE)]
+    await env.telemetry.write(records)
+    body = (await env.client.get("/api/v1/enterprises/HEAT-004")).json()
+    assert body["online_rate_today"] == 1.0

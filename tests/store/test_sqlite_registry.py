@@ -108,7 +108,7 @@ async def test_registry_and_alerts_share_one_file(tmp_path: Path) -> None:
         await registry.close()
     with sqlite3.connect(path) as conn:
         versions = dict(conn.execute("SELECT component, version FROM schema_version"))
-    assert versions == {"registry": 2, "alerts": 2}
+    assert versions == {"registry": 3, "alerts": 2}
 
 
 async def test_version_counts_saves_seen_by_every_store_on_the_file(tmp_path: Path) -> None:
@@ -151,8 +151,29 @@ def _save_v1(conn: sqlite3.Connection, registry: Registry) -> None:
         ("stations", Station, registry.stations.values()),
         ("meters", Meter, registry.meters.values()),
     ):
-        fields = cls.__struct_fields__
+        fields = tuple(f for f in cls.__struct_fields__ if f != "registered_at_ms")
         conn.executemany(
             f"INSERT INTO {table}({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
-            (msgspec.structs.astuple(row) for row in rows),
+            (tuple(getattr(row, f) for f in fields) for row in rows),
         )
+
+
+async def test_registration_times_are_kept_and_old_rows_load_without_one(tmp_path: Path) -> None:
+    path = tmp_path / "lifeline.db"
+    with sqlite3.connect(path, isolation_level=None) as conn:  # before migration 3
+        migrate(conn, "registry", _MIGRATIONS[:2])
+        _save_v1(conn, generate_registry(meters=5))
+    store = SqliteRegistryStore(path)
+    try:
+        loaded = await store.load()
+        assert loaded is not None
+        assert {c.registered_at_ms for c in loaded.channels.values()} == {None}
+        channel = loaded.channels["GAS-0001"]
+        loaded.channels["GAS-0001"] = msgspec.structs.replace(channel, registered_at_ms=1234)
+        await store.save(loaded)
+        again = await store.load()
+        assert again is not None
+        assert again.channels["GAS-0001"].registered_at_ms == 1234
+        assert again.channels["GAS-0002"].registered_at_ms is None
+    finally:
+        await store.close()

@@ -221,15 +221,32 @@ async def test_coverage_counts_enterprise_presence_from_its_stations(
     assert cov == {"HEAT-001": 3, "HEAT-002": 1, "HEAT-003": 0}
 
 
+async def test_coverage_counts_slots_of_late_records(store: TelemetryStore) -> None:
+    """A utility replaying its backlog after an outage: the older slots count once the
+    records arrive, in every backend (a write cache must not drop them)."""
+    await store.write([station("HEAT-001-S01", T0 + 5 * SLOT), gas("GAS-0001", T0 + 5 * SLOT, 1.0)])
+    await store.write([station("HEAT-001-S01", T0 + i * SLOT) for i in range(5)])
+    await store.write([gas("GAS-0001", T0 + i * SLOT, 1.0) for i in range(5)])
+    await store.write([gas("GAS-0001", T0 + 5 * SLOT + 1, 1.0)])  # the current slot again
+
+    cov = await store.coverage(["HEAT-001", "GAS-0001"], T0, T0 + 6 * SLOT)
+
+    assert cov == {"HEAT-001": 6, "GAS-0001": 6}
+
+
 async def test_first_seen_is_the_oldest_presence_slot_of_each_source(
     store: TelemetryStore,
 ) -> None:
+    """Presence slots are kept for gas channels and enterprises (what on-line rates are
+    reported for): an enterprise is first seen with its first station's record, even a
+    late one written after a newer record."""
     await store.write([station("HEAT-001-S01", T0 + 2 * SLOT + 30_000)])
     await store.write([station("HEAT-001-S02", T0 + SLOT + 1), gas("GAS-0001", T0 + 5, 1.0)])
+    await store.write([gas("GAS-0001", T0 - 1, 1.0)])  # late: an older slot
 
-    first = await store.first_seen(["HEAT-001", "HEAT-001-S01", "GAS-0001", "GAS-0002"])
+    first = await store.first_seen(["HEAT-001", "GAS-0001", "GAS-0002"])
 
-    assert first == {"HEAT-001": T0 + SLOT, "HEAT-001-S01": T0 + 2 * SLOT, "GAS-0001": T0}
+    assert first == {"HEAT-001": T0 + SLOT, "GAS-0001": T0 - SLOT}
 
 
 async def test_events_are_newest_first_within_range_and_limit(store: TelemetryStore) -> None:

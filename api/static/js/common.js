@@ -216,7 +216,7 @@ export async function requireLogin() {
 }
 
 /** fetch with the session's token; waits for a login first, and again after a 401. */
-async function authorizedFetch(url, init = {}) {
+export async function authorizedFetch(url, init = {}) {
   if (!sessionStorage.getItem(TOKEN_KEY)) await askLogin();
   const send = () => fetch(url, { ...init, headers: { ...init.headers, ...authHeaders() } });
   let response = await send();
