@@ -2,6 +2,10 @@
 
 The registry is seeded deterministically at first start (see ``lifeline.seed``) and then
 lives in the durable store; administrators may edit it.
+
+The entities hold only strings and numbers, so they are declared ``gc=False``: the city's
+1.45 million meters are then never walked by the cyclic garbage collector (a full
+collection over them stalled the event loop for ~200 ms) and each is 16 bytes smaller.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from lifeline.core.ids import SourceKind
 __all__ = ["Channel", "Enterprise", "Meter", "Registry", "Station", "Utility"]
 
 
-class Utility(msgspec.Struct, frozen=True):
+class Utility(msgspec.Struct, frozen=True, gc=False):
     """An MQTT account: a gas utility, an alarm vendor, or one heating enterprise."""
 
     id: str  # e.g. "gas-huarun", "heat-001"
@@ -23,7 +27,7 @@ class Utility(msgspec.Struct, frozen=True):
     kind: str  # "gas" | "heating"
 
 
-class Channel(msgspec.Struct, frozen=True):
+class Channel(msgspec.Struct, frozen=True, gc=False):
     """A gas-leak alarm channel (one detector point of an alarm controller)."""
 
     id: str  # GAS-0001 .. GAS-0525
@@ -39,7 +43,7 @@ class Channel(msgspec.Struct, frozen=True):
     registered_at_ms: int | None = None  # see Registry: None = seeded before it was kept
 
 
-class Enterprise(msgspec.Struct, frozen=True):
+class Enterprise(msgspec.Struct, frozen=True, gc=False):
     """A heating enterprise; it publishes under its own utility account."""
 
     id: str  # HEAT-001 .. HEAT-134
@@ -51,7 +55,7 @@ class Enterprise(msgspec.Struct, frozen=True):
     registered_at_ms: int | None = None
 
 
-class Station(msgspec.Struct, frozen=True):
+class Station(msgspec.Struct, frozen=True, gc=False):
     """A heat-exchange station of an enterprise."""
 
     id: str  # HEAT-001-S01
@@ -64,7 +68,7 @@ class Station(msgspec.Struct, frozen=True):
     registered_at_ms: int | None = None
 
 
-class Meter(msgspec.Struct, frozen=True):
+class Meter(msgspec.Struct, frozen=True, gc=False):
     """An IoT smart gas meter of a household."""
 
     id: str  # MTR-00000001

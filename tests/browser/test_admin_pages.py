@@ -135,6 +135,23 @@ async def test_a_maintenance_window_suppresses_its_sources_alerts(
     await eventually(lambda: _some(planned(normal["id"])), timeout_s=10.0)
     assert await planned(suppressed["id"]) == []  # nobody was told
     await page.screenshot(path=str(SCREENSHOTS / "admin-maintenance.png"), full_page=True)
+
+    room = await browsing.page("/")  # an operator's empty browser, logged in by the form
+    tile = room.locator(".tile[data-id='GAS-0042']")
+    assert "maint" in (await tile.get_attribute("class") or "").split()
+    assert "maint" not in (
+        await room.locator(".tile[data-id='GAS-0043']").get_attribute("class") or ""
+    )
+    await room.wait_for_function(
+        "() => (document.getElementById('map').dataset.maintenance || '')"
+        ".split(',').includes('GAS-0042')"
+    )  # on the map: its own ring, never clustered away
+    assert "维护中" in (await tile.get_attribute("title") or "")
+    await room.click("#grid-legend button[data-state=maintenance]")  # the legend filters
+    assert await room.locator(".tile:visible").count() == 1
+    assert await room.is_visible("#link-reports")
+    assert not await room.is_visible("#link-admin")  # an operator: reports, not administration
+
     await row.locator("[data-action=cancel]").click()  # the work is done early
 
     async def back() -> str | None:
@@ -143,6 +160,10 @@ async def test_a_maintenance_window_suppresses_its_sources_alerts(
 
     assert await eventually(back, timeout_s=10.0) == "active_unacked"  # still leaking
     assert (await api.get("/api/v1/channels/GAS-0042")).json()["maintenance"] is None
+    await room.wait_for_function(  # the alert's return reached the room: the tile is plain
+        "() => !document.querySelector(\".tile[data-id='GAS-0042']\").classList.contains('maint')",
+        timeout=10_000,
+    )
     assert browsing.errors == []
 
 

@@ -1,14 +1,17 @@
 // The 525 gas channels as tiles coloured by displayed state, grouped by district, gas
 // company or site type (a labelled block each, with its counts), and filtered by state
 // with the legend's buttons. Tiles are created once; a state change swaps one class
-// name and one group's counts; regrouping moves the same tile nodes.
+// name and one group's counts; regrouping moves the same tile nodes. A channel in a
+// maintenance window keeps its state colour, hatched, with the window in its tooltip;
+// the legend's "维护中" button shows those alone.
 
-import { districtName, el, t, tOr } from "./common.js";
+import { districtName, el, maintenanceText, t, tOr } from "./common.js";
 import { ownerName } from "./directory.js";
 
 export const SOURCE_STATES = ["normal", "alarm", "fault", "offline"];
 const COLORS = { normal: "#0f7a4f", alarm: "var(--alarm)", fault: "var(--fault)", offline: "#2c3648" };
 const GROUP_KEY = "lifeline.grid.group";
+const MAINTENANCE = "maintenance"; // the legend's filter for channels in maintenance
 
 export class ChannelGrid {
   constructor(container, legend, groupPick, { onSelect }) {
@@ -18,6 +21,7 @@ export class ChannelGrid {
     this.tiles = new Map();
     this.states = new Map();
     this.channels = new Map();
+    this.maintenance = new Map(); // id -> window, for channels in maintenance now
     this.groups = new Map(); // group key -> {box, head, ids}
     this.groupBy = localStorage.getItem(GROUP_KEY) || "district";
     this.filter = null; // a state, or null for all
@@ -52,6 +56,7 @@ export class ChannelGrid {
       this.tiles.set(channel.id, tile);
       this.states.set(channel.id, channel.state);
       this.channels.set(channel.id, channel);
+      this.markMaintenance(channel.id, channel.maintenance);
     }
     this.layout();
   }
@@ -98,10 +103,39 @@ export class ChannelGrid {
   /** Texts that depend on the language: group heads and tile tooltips. */
   relabel() {
     for (const [key, group] of this.groups) this.renderHead(key, group);
-    for (const [id, tile] of this.tiles) {
-      const c = this.channels.get(id);
-      tile.title = `${id} ${c.name}\n${c.address}\n${t(`src.${this.states.get(id)}`)}`;
-    }
+    for (const id of this.tiles.keys()) this.retitle(id);
+  }
+
+  retitle(id) {
+    const c = this.channels.get(id);
+    const maintenance = maintenanceText(this.maintenance.get(id));
+    this.tiles.get(id).title = `${id} ${c.name}\n${c.address}\n${t(`src.${this.states.get(id)}`)}` +
+      (maintenance ? `\n${maintenance}` : "");
+  }
+
+  /** A channel's maintenance window now (``null`` when none): from every list or detail. */
+  setMaintenance(id, window) {
+    if (!this.tiles.has(id)) return;
+    const before = this.maintenance.get(id);
+    if ((before?.id ?? null) === (window?.id ?? null) && before?.end_ms === window?.end_ms) return;
+    this.markMaintenance(id, window);
+    this.retitle(id);
+    this.changed();
+  }
+
+  markMaintenance(id, window) {
+    const tile = this.tiles.get(id);
+    if (window) this.maintenance.set(id, window);
+    else this.maintenance.delete(id);
+    tile.classList.toggle("maint", Boolean(window));
+    if (window) tile.dataset.maintenance = String(window.id);
+    else delete tile.dataset.maintenance;
+  }
+
+  shown(id) {
+    if (this.filter == null) return true;
+    if (this.filter === MAINTENANCE) return this.maintenance.has(id);
+    return this.states.get(id) === this.filter;
   }
 
   renderHead(key, group) {
@@ -117,12 +151,18 @@ export class ChannelGrid {
     const tile = this.tiles.get(id);
     if (!tile || this.states.get(id) === state) return false;
     this.states.set(id, state);
-    tile.className = `tile s-${state}`;
+    tile.classList.replace(`s-${tile.dataset.state}`, `s-${state}`);
     tile.dataset.state = state;
-    tile.title = `${id} ${this.channels.get(id).name}\n${this.channels.get(id).address}\n${t(`src.${state}`)}`;
+    this.retitle(id);
     const key = this.groupOf(this.channels.get(id));
     if (this.groups.has(key)) this.renderHead(key, this.groups.get(key));
-    if (this.filter) tile.hidden = state !== this.filter;
+    tile.hidden = !this.shown(id);
+    this.changed();
+    return true;
+  }
+
+  /** Filter and legend follow a change, once per frame whatever the number of changes. */
+  changed() {
     if (!this.legendPending) {
       this.legendPending = true;
       requestAnimationFrame(() => {
@@ -131,13 +171,12 @@ export class ChannelGrid {
         this.renderLegend();
       });
     }
-    return true;
   }
 
   applyFilter() {
-    for (const [id, tile] of this.tiles) tile.hidden = this.filter != null && this.states.get(id) !== this.filter;
+    for (const [id, tile] of this.tiles) tile.hidden = !this.shown(id);
     for (const group of this.groups.values()) {
-      group.box.hidden = this.filter != null && group.ids.every((id) => this.states.get(id) !== this.filter);
+      group.box.hidden = this.filter != null && !group.ids.some((id) => this.shown(id));
     }
   }
 
@@ -146,7 +185,7 @@ export class ChannelGrid {
     this.tiles.get(id)?.classList.add("sel");
   }
 
-  /** The legend doubles as the state filter: "全部 525 · 正常 520 · 报警 4 ...". */
+  /** The legend doubles as the state filter: "全部 525 · 正常 520 · 报警 4 ... · 维护中 1". */
   renderLegend() {
     const counts = Object.fromEntries(SOURCE_STATES.map((s) => [s, 0]));
     for (const state of this.states.values()) counts[state] = (counts[state] || 0) + 1;
@@ -157,6 +196,7 @@ export class ChannelGrid {
     this.legend.replaceChildren(
       button(null, t("filter.all"), this.states.size, null),
       ...SOURCE_STATES.map((s) => button(s, t(`src.${s}`), counts[s], COLORS[s])),
+      button(MAINTENANCE, t("maint.badge"), this.maintenance.size, "var(--maint)"),
     );
   }
 

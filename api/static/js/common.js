@@ -99,6 +99,14 @@ export function clockText() {
 }
 
 /** A duration in the current language: "45秒", "15分钟", "2小时5分", "3天4小时". */
+/** "维护中 至 12-08 16:00 · 更换阀门": a source's maintenance window (the API's
+ * `maintenance` field), or "" when it has none. */
+export function maintenanceText(window) {
+  if (!window) return "";
+  const reason = window.reason ? ` · ${window.reason}` : "";
+  return `${t("maint.until", { end: fmtTime(window.end_ms) })}${reason}`;
+}
+
 export function fmtDuration(ms) {
   if (ms == null || Number.isNaN(ms)) return "—";
   const s = Math.max(0, Math.round(ms / 1000));

@@ -157,8 +157,9 @@ async function flushChannels() {
     const channels = await Promise.all(ids.map((id) => getJSON(`/channels/${id}`)));
     for (const c of channels) {
       grid.set(c.id, c.state);
-      map.setState(c.id, c.state);
+      grid.setMaintenance(c.id, c.maintenance);
     }
+    map.setChannels(channels);
   } catch (error) {
     console.warn("channel refresh failed", error);
   }
@@ -197,7 +198,10 @@ async function loadChannels() {
     grid.build(page.items);
     gridBuilt = true;
   } else {
-    for (const c of page.items) grid.set(c.id, c.state);
+    for (const c of page.items) {
+      grid.set(c.id, c.state);
+      grid.setMaintenance(c.id, c.maintenance);
+    }
   }
   map.setChannels(page.items);
 }

@@ -6,7 +6,9 @@
 // "minimise" hides it behind a tab without losing what it shows (Escape too), "close"
 // ends it.
 
-import { act, districtName, el, fmtNumber, fmtTime, getJSON, openAlerts, t, tOr, toast } from "./common.js";
+import {
+  act, districtName, el, fmtNumber, fmtTime, getJSON, maintenanceText, openAlerts, t, tOr, toast,
+} from "./common.js";
 import { ownerName } from "./directory.js";
 import { alertText, allRules, loadRules, metricName, metricTitle, metricValue, ruleName } from "./messages.js";
 import { notificationsBox, timelineBox } from "./timeline.js";
@@ -161,6 +163,7 @@ export class DetailPanel {
       add("ent.stations", e.station_count);
     }
     if (kind === "meter") add("detail.owner", `${ownerName(e.owner)} · ${e.model}`);
+    if (e.maintenance) add("detail.maintenance", maintenanceText(e.maintenance));
     add("detail.last_seen", fmtTime(e.last_seen_ms ?? e.last_data_ms));
     this.facts.replaceChildren(...rows);
   }

@@ -2,7 +2,7 @@
 // to reverse), filtered by name or district and to the off-line or alerting ones; the
 // table scrolls, every enterprise is reachable.
 
-import { districtName, el, fmtTime, t } from "./common.js";
+import { districtName, el, fmtTime, maintenanceText, t } from "./common.js";
 
 export class EnterpriseTable {
   constructor(table, summary, { onSelect, filter, problem }) {
@@ -62,7 +62,8 @@ export class EnterpriseTable {
       const rate = Math.round(r.online_rate_today * 100);
       return el("tr", { dataset: { id: r.id } },
         el("td", {}, r.id),
-        el("td", {}, r.name),
+        el("td", {}, r.name, r.maintenance
+          ? el("span", { class: "maint-badge", title: maintenanceText(r.maintenance) }, t("maint.badge")) : null),
         el("td", {}, districtName(r.district)),
         el("td", {}, el("span", { class: `dot ${r.online ? "on" : "off"}` }), t(r.online ? "yes" : "no")),
         el("td", {}, fmtTime(r.last_data_ms)),

@@ -2,10 +2,11 @@
 // tiles, no internet) at the right aspect for 36° N, with the gas channels and heating
 // enterprises on it coloured by state. Quiet (normal) sources are clustered in screen
 // space when dense; a source in alarm, fault or offline is always drawn on its own.
-// Click a source for its detail, a cluster or a district to zoom in. Redrawn at most
+// A source in a maintenance window keeps its state colour inside a dashed violet ring
+// and is never clustered away. Click a source for its detail, a cluster or a district to zoom in. Redrawn at most
 // once a second whatever the number of state changes, and once a frame while roaming.
 
-import { districtName, el, t } from "./common.js";
+import { districtName, el, maintenanceText, t } from "./common.js";
 import { CITY_MAP, cluster, districtsOf, isUrban, labelOffset } from "./map-cluster.js";
 
 const RIPPLES = 12;
@@ -13,6 +14,7 @@ const REDRAW_MS = 1500;
 const LAT_CENTRE = 36.3; // the city spans 35.6–37.1° N
 export const ASPECT = Math.cos((LAT_CENTRE * Math.PI) / 180); // x:y of a degree, ~0.81
 export const STATE_COLORS = { normal: "#19c37d", alarm: "#ff3b3b", fault: "#ffa724", offline: "#56627a" };
+const MAINT_COLOR = "#a78bfa"; // --maint
 const AREA = { normal: "#0f1d33", alarm: "#3a1622", fault: "#2f2611" };
 
 export class MapView {
@@ -97,11 +99,12 @@ export class MapView {
   sources() {
     const channels = [...this.channels.values()].map((c) => ({
       id: c.id, kind: "gas_channel", name: c.name, lon: c.lon, lat: c.lat,
-      district: c.district, state: c.state || "offline",
+      district: c.district, state: c.state || "offline", maintenance: c.maintenance || null,
     }));
     const enterprises = this.enterprises.map((e) => ({
       id: e.id, kind: "enterprise", name: e.name, lon: e.lon, lat: e.lat, district: e.district,
       state: e.open_alert_count > 0 ? "alarm" : e.online ? "normal" : "offline",
+      maintenance: e.maintenance || null,
     }));
     return [...channels, ...enterprises];
   }
@@ -135,7 +138,10 @@ export class MapView {
   tooltip(p) {
     const d = p.data || {};
     if (d.members) return t("map.cluster", { n: d.members.length });
-    if (d.id) return `${d.id}<br>${d.name || ""}<br>${t(`src.${d.state}`)}`;
+    if (d.id) {
+      const maintenance = maintenanceText(d.maintenance);
+      return `${d.id}<br>${d.name || ""}<br>${t(`src.${d.state}`)}${maintenance ? `<br>${maintenance}` : ""}`;
+    }
     return "";
   }
 
@@ -143,16 +149,21 @@ export class MapView {
     const all = this.sources();
     const zoom = this.zoom();
     const toPixel = (lonLat) => this.chart.convertToPixel({ geoIndex: 0 }, lonLat);
-    const quiet = all.filter((s) => s.state === "normal" && s.id !== this.selected);
-    const loud = all.filter((s) => s.state !== "normal" || s.id === this.selected);
+    const apart = (s) => s.state !== "normal" || s.maintenance || s.id === this.selected;
+    const quiet = all.filter((s) => !apart(s));
+    const loud = all.filter(apart);
     const { clusters, singles } = cluster(quiet, toPixel);
     const point = (s) => ({
       value: [s.lon, s.lat], id: s.id, kind: s.kind, name: s.name, state: s.state,
+      maintenance: s.maintenance,
       symbol: s.kind === "enterprise" ? "triangle" : "circle",
-      symbolSize: (s.state === "alarm" ? 12 : s.state === "normal" ? 6 : 8) + (s.id === this.selected ? 6 : 0),
+      symbolSize: (s.state === "alarm" ? 12 : s.state === "normal" ? 6 : 8) + (s.id === this.selected ? 6 : 0)
+        + (s.maintenance ? 4 : 0),
       itemStyle: {
         color: STATE_COLORS[s.state] || STATE_COLORS.offline,
-        borderColor: s.id === this.selected ? "#ffffff" : "#070d18", borderWidth: s.id === this.selected ? 2 : 0.5,
+        borderColor: s.id === this.selected ? "#ffffff" : s.maintenance ? MAINT_COLOR : "#070d18",
+        borderWidth: s.id === this.selected || s.maintenance ? 2 : 0.5,
+        borderType: s.maintenance ? "dashed" : "solid",
       },
     });
     const alarmed = loud.filter((s) => s.state === "alarm");
@@ -162,6 +173,7 @@ export class MapView {
     const worst = this.worstByDistrict(all);
     this.container.dataset.points = String(singles.length + loud.length + clusters.reduce((n, c) => n + c.members.length, 0));
     this.container.dataset.clusters = String(clusters.length);
+    this.container.dataset.maintenance = all.filter((s) => s.maintenance).map((s) => s.id).join(",");
     this.chart.setOption({
       geo: {
         regions: this.districts.map((d) => ({
@@ -211,6 +223,7 @@ export class MapView {
         el("span", {}, dot(STATE_COLORS[s], "dot"), t(`src.${s}`))),
       el("span", {}, dot("#7f90ab", "dot"), t("map.channels")),
       el("span", {}, dot("#7f90ab", "tri"), t("map.enterprises")),
+      el("span", {}, el("i", { class: "shape-dot maint-ring" }), t("maint.badge")),
     );
   }
 }
