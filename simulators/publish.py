@@ -4,12 +4,14 @@
 (awaiting each PUBACK one by one would cap a run at a few thousand messages a second).
 When the connection fails it reconnects with back-off and publishes again every message
 whose PUBACK had not arrived: delivery is at least once, which the contract makes
-harmless (same series and ``ts`` overwrite).
+harmless (same series and ``ts`` overwrite). A failure is noticed at the next publish (or
+while waiting for a PUBACK), however few messages are in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import uuid
@@ -64,6 +66,7 @@ class MqttPublisher:
         self._clean_session = clean_session  # False: a persistent session, as a gateway keeps
         self._client: aiomqtt.Client | None = None
         self._inflight: dict[asyncio.Task[None], tuple[str, bytes]] = {}
+        self._finished: collections.deque[asyncio.Task[None]] = collections.deque()
         self.published = 0
         self.reconnects = 0
 
@@ -84,9 +87,12 @@ class MqttPublisher:
             for task in self._inflight:
                 task.cancel()
             self._inflight.clear()
+            self._finished.clear()
             await self._disconnect()
 
     async def publish(self, topic: str, payload: bytes) -> None:
+        if self._finished or not self._connected():
+            await self._reap()
         while len(self._inflight) >= self._max_inflight:
             await self._settle(asyncio.FIRST_COMPLETED)
         self._start(topic, payload)
@@ -100,10 +106,41 @@ class MqttPublisher:
         if self._client is None:
             raise RuntimeError("MqttPublisher used outside 'async with'")
         coro = self._client.publish(topic, payload, qos=1, timeout=self._timeout_s)
-        self._inflight[asyncio.ensure_future(coro)] = (topic, payload)
+        task = asyncio.ensure_future(coro)
+        self._inflight[task] = (topic, payload)
+        task.add_done_callback(self._finished.append)
+
+    def _connected(self) -> bool:
+        return self._client is not None and self._client._client.is_connected()
+
+    async def _reap(self) -> None:
+        """Before each publish: collect what finished since the last one, and on a failed
+        publish or a lost connection reconnect and resend *now*. Waiting for the window
+        to fill would leave a slow publisher's messages (an alarm every few seconds) on a
+        dead connection until its window filled or it flushed, a minute later."""
+        done: set[asyncio.Task[None]] = set()
+        while self._finished:
+            task = self._finished.popleft()
+            if task in self._inflight:
+                done.add(task)
+        if not self._connected():
+            for task in self._inflight:
+                task.cancel()
+            if self._inflight:
+                rest, _ = await asyncio.wait(self._inflight)
+                done |= rest
+            failed = self._collect(done)
+            log.warning("sim_connection_lost", extra={"messages": len(failed)})
+            await self._recover(failed)
+            return
+        await self._handle(done)
 
     async def _settle(self, when: str) -> None:
-        done = await self._wait(when)
+        await self._handle(await self._wait(when))
+
+    async def _handle(self, done: set[asyncio.Task[None]]) -> None:
+        """Count the finished publishes; if any failed, the connection is broken: fail
+        the rest of the window, reconnect and resend all of them."""
         failed = self._collect(done)
         if not failed:
             return
@@ -113,6 +150,9 @@ class MqttPublisher:
             rest, _ = await asyncio.wait(self._inflight)
             failed += self._collect(rest)
         log.warning("sim_publish_failed", extra={"messages": len(failed)})
+        await self._recover(failed)
+
+    async def _recover(self, failed: list[tuple[str, bytes]]) -> None:
         await self._disconnect()
         await self._connect()
         self.reconnects += 1

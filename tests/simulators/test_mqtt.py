@@ -87,6 +87,42 @@ async def test_publisher_reconnects_after_broker_restart_and_delivers_later_mess
     assert len(seen) == 20
 
 
+async def test_a_slow_publisher_resends_at_its_next_publish_not_at_flush(
+    mosquitto: MosquittoServer,
+) -> None:
+    """An alarm every few seconds never fills a window of 50: a message published on a
+    connection the broker restart broke must still be resent by the following publishes,
+    not held until ``flush`` (the drills saw alarms arrive ~55 s late)."""
+    address = BrokerAddress(mosquitto.host, mosquitto.port)
+    topic = "lifeline/v1/gas/GAS-0001/reading"
+    async with MqttPublisher(
+        address, client_id="slow-pub", max_inflight=50, max_backoff_s=0.5, clean_session=False
+    ) as publisher:
+        await publisher.publish(topic, b'{"ts":1,"lel_pct":1.0}')
+        await publisher.flush()
+        await asyncio.to_thread(mosquitto.start)  # stop + start on the same port
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="slow-sub") as sub:
+            await sub.subscribe("lifeline/v1/#", qos=1)
+            seen: set[bytes] = set()
+
+            async def read() -> None:
+                async for message in sub.messages:
+                    assert isinstance(message.payload, bytes)
+                    seen.add(message.payload)
+
+            reader = asyncio.create_task(read())
+            try:
+                for n in range(2, 40):  # at most 38 in flight: the window never fills
+                    await publisher.publish(topic, f'{{"ts":{n},"lel_pct":1.0}}'.encode())
+                    if b'{"ts":2,"lel_pct":1.0}' in seen:
+                        break
+                    await asyncio.sleep(0.5)
+            finally:
+                reader.cancel()
+    assert b'{"ts":2,"lel_pct":1.0}' in seen, "resent only at flush"
+    assert publisher.reconnects >= 1
+
+
 def test_mqtt_url_carries_credentials_and_port() -> None:
     address = parse_mqtt_url("mqtt://sim%40x:p%3Ass@broker.local:2883")
     assert address == BrokerAddress("broker.local", 2883, "sim@x", "p:ss")

@@ -39,10 +39,14 @@ export async function download(path, params, fallbackName) {
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
-/** Show a failure as a toast (and keep it in the console). */
+const FAILURE_KINDS = { 400: "bad", 401: "login", 403: "denied", 404: "missing", 409: "conflict", 413: "large", 422: "invalid" };
+
+/** Show a failure as a toast (and keep it in the console): what went wrong in the page's
+ * language (by HTTP status), then the server's own words, which name the field or row. */
 export function failed(error) {
   console.warn(error);
-  toast(t("adm.failed", { detail: error.message }), "error");
+  const kind = FAILURE_KINDS[error.status] || (error.status >= 500 ? "server" : "network");
+  toast(t("adm.failed", { detail: `${t(`fail.${kind}`)} (${error.message})` }), "error");
 }
 
 /** A table: `columns` are [header key, cell(row) -> text or node]. */
