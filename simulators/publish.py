@@ -233,3 +233,9 @@ class MqttPublisher:
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.__aexit__(None, None, None)
+            # aiomqtt keeps an unexpected disconnection as the exception of a future its
+            # __aexit__ never reads; read it, or asyncio logs "Future exception was never
+            # retrieved" at ERROR for every reconnect
+            lost = client._disconnected
+            if lost.done() and not lost.cancelled():
+                lost.exception()

@@ -17,6 +17,7 @@ from bench.services import INFLUXD_BINARIES, MOSQUITTO_BINARIES
 from tests.services import require_binary
 
 _CASES = list(DRILLS)
+_KINDS = ("gas", "event", "station", "meter")
 
 
 @pytest.mark.slow
@@ -29,10 +30,14 @@ async def test_drill_loses_and_duplicates_nothing(name: str, tmp_path: Path) -> 
         require_binary(*INFLUXD_BINARIES)
     outcome = await run_drill(name, tmp_path, short=True, progress=False)
     result = outcome.result
-    assert result.published.total > 5_000
+    # traffic of every kind flowed; how much depends on the machine and on how long the
+    # fault lasts on it (publishers wait while their broker is down), so no more than a
+    # floor the first seconds before any fault always reach (1,000 rec/s from 0 s)
+    assert all(result.published.records.get(kind, 0) > 0 for kind in _KINDS), result.published
+    assert result.published.total > 1_000
     assert result.lost == 0, result.stored
     assert result.duplicated == 0
     assert result.sums_match, result.sum_mismatch
-    assert result.alarms_injected > 10
+    assert result.alarms_injected >= 4  # 4 alarms/s; the earliest fault starts at 2 s
     assert result.alarms_lost == result.alarms_duplicated == 0
     assert outcome.problems == []
